@@ -1,0 +1,26 @@
+#!/usr/bin/env node
+// Bundles the CLI into one ESM file so `shoal` starts without resolving hundreds of modules.
+import { build } from 'esbuild';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+
+await build({
+  entryPoints: [join(root, 'src/cli/main.ts')],
+  outfile: join(root, 'dist/shoal.mjs'),
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  sourcemap: 'linked',
+  legalComments: 'none',
+  logLevel: 'warning',
+  define: { SHOAL_VERSION: JSON.stringify(pkg.version) },
+  // CommonJS dependencies (grpc-js, pino) call require(); give the ESM bundle one.
+  banner: {
+    js: "import { createRequire as __shoalCreateRequire } from 'node:module'; const require = __shoalCreateRequire(import.meta.url);",
+  },
+});
