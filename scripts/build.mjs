@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // Bundles the CLI into one ESM file so `shoal` starts without resolving hundreds of modules.
-import { build } from 'esbuild';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));

@@ -25,7 +25,9 @@ function ensureNpmDependencies() {
 
 function isInstalled(pkg) {
   try {
-    const out = execFileSync('dpkg-query', ['-W', '-f=${Status}', pkg], { encoding: 'utf8' });
+    // dpkg's own format placeholder, not a JavaScript template.
+    const format = ['-f=$', '{Status}'].join('');
+    const out = execFileSync('dpkg-query', ['-W', format, pkg], { encoding: 'utf8' });
     return out.includes('install ok installed');
   } catch {
     return false;

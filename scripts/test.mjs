@@ -20,13 +20,16 @@ function findTests(dir, out) {
 
 const files = process.argv.slice(2).filter((a) => a.endsWith('.ts'));
 const flags = process.argv.slice(2).filter((a) => !a.endsWith('.ts'));
-const tests = files.length > 0 ? files : ['src', 'bench', 'test'].flatMap((d) => {
-  try {
-    return findTests(join(root, d), []);
-  } catch {
-    return [];
-  }
-});
+const tests =
+  files.length > 0
+    ? files
+    : ['src', 'bench', 'test'].flatMap((d) => {
+        try {
+          return findTests(join(root, d), []);
+        } catch {
+          return [];
+        }
+      });
 tests.sort();
 const result = spawnSync(
   process.execPath,

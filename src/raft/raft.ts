@@ -272,11 +272,18 @@ export class Raft {
     if (this.role === Role.Leader) this.flushLeaderSends();
     const hardState = this.hardStateChanged() ? this.currentHardState() : null;
     const softState = this.softStateChanged() ? { leader: this.leader, role: this.role } : null;
+    const entries = this.log.unstableEntries();
+    const previous = this.previousHardState;
     const ready: Ready = {
       softState,
       hardState,
-      entries: this.log.unstableEntries(),
+      entries,
       snapshot: this.pendingSnapshot,
+      mustSync:
+        entries.length > 0 ||
+        this.pendingSnapshot !== null ||
+        previous.term !== this.term ||
+        previous.vote !== this.vote,
       messages: this.messages,
       committed: this.log.nextCommitted(this.config.maxCommittedPerReady),
       readStates: this.readStates,

@@ -152,6 +152,12 @@ export interface Ready {
   messages: Message[];
   committed: Entry[];
   readStates: ReadState[];
+  /**
+   * Whether this Ready must be fsynced before its messages go out: new entries, a snapshot, or
+   * a new term or vote. A change of the commit index alone may be written lazily; after a
+   * crash it is learned again from the leader.
+   */
+  mustSync: boolean;
 }
 
 export interface RaftConfig {
