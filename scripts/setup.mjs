@@ -19,7 +19,10 @@ function ensureNpmDependencies() {
   const digest = createHash('sha256').update(lock).digest('hex');
   const stamp = join(root, 'node_modules', '.shoal-setup');
   if (existsSync(stamp) && readFileSync(stamp, 'utf8') === digest) return;
-  run('npm', ['ci', '--include=dev', '--no-audit', '--no-fund', '--loglevel=error']);
+  // Not `npm ci`: the lock file lacks the optional platform packages of other systems (the
+  // registry reachable here does not serve them), which `npm ci` refuses; `npm install`
+  // follows the lock for everything this machine needs.
+  run('npm', ['install', '--include=dev', '--no-audit', '--no-fund', '--loglevel=error']);
   writeFileSync(stamp, digest);
 }
 

@@ -32,6 +32,7 @@ export function registerRaftKv(program: Command): void {
         tickMs: Number(flags.tickMs),
         electionTicks: Number(flags.electionTicks),
         log: (line) => console.log(`${new Date().toISOString()} ${line}`),
+        onFatal: () => process.exit(1),
       });
       await node.start();
       const stop = () => {

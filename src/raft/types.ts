@@ -136,9 +136,24 @@ export interface SoftState {
 
 /**
  * What the application must do, in this order: persist `snapshot` (if any), `entries` and
- * `hardState` (if any) durably; then send `messages`; then apply `committed` (and `snapshot`
+ * `hardState` (if any) durably; then send `messages` (those for which mayPrecedePersistence()
+ * holds may be sent earlier, in parallel with the disk write); then apply `committed` (and `snapshot`
  * to the state machine); serve `readStates` whose index is applied; then call `advance(ready)`.
  */
+/**
+ * Messages that may leave before their Ready is persisted (Raft thesis §10.2.1): only a leader
+ * sends these, its term is already durable, and it counts its own copy of new entries towards
+ * the commit only after advance(). Everything else (votes, acknowledgements) must wait.
+ */
+export function mayPrecedePersistence(m: Message): boolean {
+  return (
+    m.type === MessageType.Append ||
+    m.type === MessageType.Heartbeat ||
+    m.type === MessageType.Snapshot ||
+    m.type === MessageType.TimeoutNow
+  );
+}
+
 export interface Ready {
   softState: SoftState | null;
   hardState: HardState | null;

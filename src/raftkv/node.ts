@@ -7,9 +7,11 @@ import {
   DEFAULT_CONFIG,
   EntryType,
   type Message,
+  mayPrecedePersistence,
   type NodeId,
   Raft,
   type RaftConfig,
+  type Ready,
   Role,
 } from '../raft/index.ts';
 import {
@@ -40,7 +42,15 @@ export interface RaftKvOptions {
   /** A write or read not done within this time fails (the client may retry). */
   requestTimeoutMs?: number;
   log?: (line: string) => void;
+  /** Storage failed (e.g. fsync): the member cannot go on. Default: throw (crash the process). */
+  onFatal?: (error: unknown) => void;
 }
+
+type Input =
+  | { kind: 'message'; message: Message }
+  | { kind: 'tick' }
+  | { kind: 'propose'; requestId: string; command: Uint8Array }
+  | { kind: 'read'; requestId: string };
 
 interface Waiter<T> {
   resolve: (value: T) => void;
@@ -49,10 +59,12 @@ interface Waiter<T> {
 }
 
 const MAX_PENDING_REQUESTS = 100_000;
+/** Inputs waiting while a Ready is persisted; messages beyond it are dropped (Raft resends). */
+const MAX_INBOX = 100_000;
 
 export class RaftKvNode {
   readonly id: NodeId;
-  private readonly options: Required<Omit<RaftKvOptions, 'log' | 'kek'>> & {
+  private readonly options: Required<Omit<RaftKvOptions, 'log' | 'kek' | 'onFatal'>> & {
     kek: Uint8Array | null;
   };
   private readonly log: (line: string) => void;
@@ -63,7 +75,10 @@ export class RaftKvNode {
   private readonly kv = new KvStateMachine();
   private ticker: NodeJS.Timeout | null = null;
   private scheduled = false;
+  private running = false;
   private stopped = false;
+  private inbox: Input[] = [];
+  private readonly onFatal: (error: unknown) => void;
   private lastSnapshotIndex = 0;
   private nextRequest = 0;
   private readonly requestPrefix = `${process.pid.toString(36)}-${Date.now().toString(36)}`;
@@ -82,6 +97,11 @@ export class RaftKvNode {
       kek: options.kek ?? null,
     };
     this.log = options.log ?? (() => {});
+    this.onFatal =
+      options.onFatal ??
+      ((error) => {
+        throw error;
+      });
   }
 
   async start(): Promise<void> {
@@ -120,8 +140,8 @@ export class RaftKvNode {
     for (const [peerId, address] of members) this.transport.addPeer(peerId, address.peer);
     await this.startClientServer(self.client);
     this.ticker = setInterval(() => {
-      this.raft.tick();
-      this.schedule();
+      // While a Ready is on disk, ticks wait in the inbox; a few are enough to keep time.
+      if (this.inbox.filter((i) => i.kind === 'tick').length < 3) this.enqueue({ kind: 'tick' });
     }, this.options.tickMs);
     this.schedule();
     this.log(`member ${id} started (peer ${self.peer}, client ${self.client})`);
@@ -138,6 +158,9 @@ export class RaftKvNode {
     }
     this.writes.clear();
     this.reads.clear();
+    // A Ready may be waiting on its fsync: let it finish before the files close.
+    const deadline = Date.now() + 10_000;
+    while (this.running && Date.now() < deadline) await new Promise((r) => setTimeout(r, 1));
     await this.transport?.close();
     const server = this.clientServer;
     if (server) await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
@@ -166,26 +189,21 @@ export class RaftKvNode {
       key: Buffer.from(key).toString('utf8'),
       value,
     });
-    const result = this.raft.propose(command);
-    if (!result.ok) throw this.notLeader(result.leader, result.detail ?? result.reason);
-    this.schedule();
-    return this.wait(this.writes, requestId);
+    const done = this.wait(this.writes, requestId);
+    this.enqueue({ kind: 'propose', requestId, command });
+    return done;
   }
 
   /** A linearizable read (ReadIndex) on any member, or a local possibly stale one. */
   async get(key: Uint8Array, linearizable: boolean): Promise<GetResult> {
     this.assertAcceptingRequests();
-    const name = Buffer.from(key).toString('utf8');
     if (linearizable) {
       const requestId = `${this.requestPrefix}-r${this.nextRequest++}`;
-      if (!this.raft.readIndex(Buffer.from(requestId))) {
-        throw this.notLeader(this.raft.leader, 'no leader is known');
-      }
-      this.schedule();
       const done = this.wait(this.reads, requestId, { index: null });
+      this.enqueue({ kind: 'read', requestId });
       await done;
     }
-    const value = this.kv.get(name);
+    const value = this.kv.get(Buffer.from(key).toString('utf8'));
     return value ? { found: true, value } : { found: false, value: new Uint8Array(0) };
   }
 
@@ -225,57 +243,128 @@ export class RaftKvNode {
 
   private onMessage(m: Message): void {
     if (this.stopped) return;
-    this.raft.step(m);
+    if (this.inbox.length >= MAX_INBOX) return; // Raft tolerates a lost message
+    this.enqueue({ kind: 'message', message: m });
+  }
+
+  private enqueue(input: Input): void {
+    this.inbox.push(input);
     this.schedule();
   }
 
   private schedule(): void {
-    if (this.scheduled || this.stopped) return;
+    if (this.scheduled || this.running || this.stopped) return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
-      this.processReadies();
+      void this.run();
     });
   }
 
-  private processReadies(): void {
-    for (let round = 0; round < 100 && !this.stopped && this.raft.hasReady(); round++) {
-      const ready = this.raft.ready();
-      // Durable first: an fsync failure throws and ends the process rather than lie.
-      this.storage.save(ready.hardState, ready.entries, ready.snapshot, {
-        sync: ready.mustSync,
-      });
-      this.transport.send(ready.messages);
-      if (ready.snapshot) {
-        this.kv.restore(ready.snapshot.data);
-        this.lastSnapshotIndex = ready.snapshot.metadata.index;
+  /**
+   * The Ready loop. Inputs that arrive while a Ready is being persisted wait in the inbox and
+   * are fed to the core together afterwards, so they share the next fsync.
+   */
+  private async run(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      for (let round = 0; !this.stopped; round++) {
+        this.drainInbox();
+        if (!this.raft.hasReady()) break;
+        await this.handleReady(this.raft.ready());
+        if (round >= 100) {
+          // Let timers and other I/O in before going on.
+          this.schedule();
+          break;
+        }
       }
-      for (const entry of ready.committed) {
-        if (entry.type !== EntryType.Normal || entry.data.length === 0) continue;
-        const requestId = this.kv.apply(entry.data);
-        this.settle(this.writes, requestId);
-      }
-      for (const state of ready.readStates) {
-        const read = this.reads.get(Buffer.from(state.requestId).toString());
-        if (read) read.index = state.index;
-      }
-      if (ready.softState) {
-        const { role, leader } = ready.softState;
-        this.log(`member ${this.id}: ${role}${role === Role.Leader ? '' : `, leader ${leader}`}`);
-      }
-      this.raft.advance(ready);
-      this.serveReads();
-      this.maybeSnapshot();
+    } catch (error) {
+      this.fail(error);
+    } finally {
+      this.running = false;
     }
-    if (this.raft.hasReady()) this.schedule();
+    if (this.inbox.length > 0) this.schedule();
   }
 
-  private settle(table: Map<string, Waiter<void>>, requestId: string): void {
+  private drainInbox(): void {
+    const inputs = this.inbox;
+    this.inbox = [];
+    for (const input of inputs) {
+      switch (input.kind) {
+        case 'message':
+          this.raft.step(input.message);
+          break;
+        case 'tick':
+          this.raft.tick();
+          break;
+        case 'propose': {
+          const result = this.raft.propose(input.command);
+          if (!result.ok) {
+            this.settle(
+              this.writes,
+              input.requestId,
+              this.notLeader(result.leader, result.detail ?? result.reason),
+            );
+          }
+          break;
+        }
+        case 'read':
+          if (!this.raft.readIndex(Buffer.from(input.requestId))) {
+            this.settle(
+              this.reads,
+              input.requestId,
+              this.notLeader(this.raft.leader, 'no leader is known'),
+            );
+          }
+          break;
+      }
+    }
+  }
+
+  private async handleReady(ready: Ready): Promise<void> {
+    // A leader's replication traffic goes out while its own disk write is in progress.
+    this.transport.send(ready.messages.filter(mayPrecedePersistence));
+    const syncNow = ready.snapshot !== null;
+    this.storage.save(ready.hardState, ready.entries, ready.snapshot, { sync: syncNow });
+    if (ready.mustSync && !syncNow) await this.storage.syncAsync();
+    if (this.stopped) return;
+    this.transport.send(ready.messages.filter((m) => !mayPrecedePersistence(m)));
+    if (ready.snapshot) {
+      this.kv.restore(ready.snapshot.data);
+      this.lastSnapshotIndex = ready.snapshot.metadata.index;
+    }
+    for (const entry of ready.committed) {
+      if (entry.type !== EntryType.Normal || entry.data.length === 0) continue;
+      const requestId = this.kv.apply(entry.data);
+      this.settle(this.writes, requestId);
+    }
+    for (const state of ready.readStates) {
+      const read = this.reads.get(Buffer.from(state.requestId).toString());
+      if (read) read.index = state.index;
+    }
+    if (ready.softState) {
+      const { role, leader } = ready.softState;
+      this.log(`member ${this.id}: ${role}${role === Role.Leader ? '' : `, leader ${leader}`}`);
+    }
+    this.raft.advance(ready);
+    this.serveReads();
+    this.maybeSnapshot();
+  }
+
+  /** Storage failed: nothing more may be acknowledged, so the member stops for good. */
+  private fail(error: unknown): void {
+    this.log(`member ${this.id}: fatal: ${error instanceof Error ? error.message : String(error)}`);
+    this.onFatal(error);
+  }
+
+  private settle(table: Map<string, Waiter<void>>, requestId: string, error?: Error): void {
     const waiter = table.get(requestId);
     if (!waiter) return;
     table.delete(requestId);
     clearTimeout(waiter.timer);
-    waiter.resolve();
+    if (error) waiter.reject(error);
+    else waiter.resolve();
   }
 
   private serveReads(): void {

@@ -51,7 +51,8 @@ export const kvModel: Model<KvState, KvInput, KvOutput> = {
   },
 
   key(state) {
-    const entries = [...state.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const entries = [...state.entries()];
+    if (entries.length > 1) entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     return JSON.stringify(entries);
   },
 

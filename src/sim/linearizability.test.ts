@@ -455,6 +455,38 @@ describe('checkLinearizability: randomized', () => {
     assert.ok(counts.ok > 500 && counts.illegal > 500, JSON.stringify(counts));
   });
 
+  test('partitioned and pruned checks agree with whole-history checks on perturbed histories', () => {
+    const r = rng(7);
+    const counts = { ok: 0, illegal: 0 };
+    for (let iter = 0; iter < 400; iter++) {
+      const history = generateHistory(1000 + iter, {
+        ops: randInt(r, 10, 30),
+        keys: 2,
+        clients: 4,
+        jitter: 30,
+        unknownRate: 0.25,
+        appendRate: 0.3,
+      });
+      // Make some reads return other written values, or append one to what they read.
+      const written = history.flatMap((o) => (o.input.kind === 'get' ? [] : [o.input.value]));
+      const reads = history.flatMap((o, i) => (o.input.kind === 'get' && o.output ? [i] : []));
+      for (let k = randInt(r, 0, 2); k > 0 && reads.length > 0 && written.length > 0; k--) {
+        const i = pick(r, reads);
+        const current = (history[i]!.output as { value: string | null }).value;
+        const value = pick(r, written);
+        history[i] = {
+          ...history[i]!,
+          output: { value: r() < 0.5 ? value : `${current}${value}` },
+        };
+      }
+      const whole = checkLinearizability(kvWhole, history).result;
+      assert.notEqual(whole, 'unknown');
+      assert.equal(checkLinearizability(kvModel, history).result, whole, JSON.stringify(history));
+      counts[whole as 'ok' | 'illegal']++;
+    }
+    assert.ok(counts.ok > 100 && counts.illegal > 100, JSON.stringify(counts));
+  });
+
   const shapes: [string, GenOptions][] = [
     [
       'one key, puts only',

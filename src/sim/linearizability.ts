@@ -17,10 +17,16 @@
  * completed operation is linearized. Because the set of linearized optional operations only ever
  * narrows the future, a configuration is also pruned when an explored configuration has the same
  * completed operations and state and a subset of its optional operations (it has at least the same
- * options, so if it failed this one fails too).
+ * options, so if it failed this one fails too), and when the last linearized operation is optional
+ * and the next one would reach the same state without it (see `absorbs`). Even so, many concurrent
+ * optional operations whose effects do not commute (e.g. appends) can make the search exponential;
+ * models should drop, in `partition`, optional operations that provably cannot matter.
  *
  * Real-time order: A precedes B iff `A.returnTime < B.callTime`. Intervals that merely touch
  * (`A.returnTime === B.callTime`) are treated as concurrent.
+ *
+ * Throws on a malformed history (non-finite call time, return before call) or a partition that
+ * loses completed operations.
  *
  * Soundness: 'ok' is only reported once a complete witness linearization has been built, each
  * step accepted by `model.step` and consistent with real-time order. 'illegal' relies on the model

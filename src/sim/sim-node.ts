@@ -6,6 +6,7 @@ import {
   EntryType,
   type HardState,
   type Message,
+  mayPrecedePersistence,
   type NodeId,
   Raft,
   type RaftConfig,
@@ -145,6 +146,8 @@ export class SimNode {
   private processReady(send: (messages: Message[]) => void): void {
     const raft = this.raft;
     const ready = raft.ready();
+    // As the real member does: a leader's replication traffic leaves before its own fsync.
+    send(ready.messages.filter(mayPrecedePersistence));
     try {
       this.storage.save(ready.hardState, ready.entries, ready.snapshot, {
         sync: ready.mustSync,
@@ -160,7 +163,7 @@ export class SimNode {
     }
     this.recordSaved(ready.hardState, ready.entries, ready.snapshot, ready.mustSync);
     this.safety.observePersisted(raft, ready.entries);
-    send(ready.messages);
+    send(ready.messages.filter((m) => !mayPrecedePersistence(m)));
     if (ready.snapshot) {
       this.kv.restore(ready.snapshot.data);
       this.lastSnapshotIndex = ready.snapshot.metadata.index;

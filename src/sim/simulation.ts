@@ -234,6 +234,7 @@ export class Simulation {
     this.events.after(CLIENT_TIMEOUT_MS, () => finish(true));
     if (input.kind === 'get') {
       node.read(requestId, key, (outcome) => {
+        if (finished) return;
         if (outcome === 'refused') return finish(false);
         operation.output = { value: outcome.value };
         operation.returnTime = this.events.now;
@@ -247,6 +248,7 @@ export class Simulation {
         value: Buffer.from(input.value),
       });
       node.write(requestId, command, (outcome) => {
+        if (finished) return;
         // A refused proposal never entered the log: it did not happen.
         if (outcome === 'refused') return finish(false);
         operation.output = {};

@@ -5,6 +5,7 @@
 import {
   closeSync,
   existsSync,
+  fsync,
   fsyncSync,
   ftruncateSync,
   mkdirSync,
@@ -38,6 +39,11 @@ export interface FileSystem {
   write(handle: FileHandle, bytes: Uint8Array): void;
   /** Makes the file's contents durable. A failure is fatal: the contents are then unknown. */
   fsync(handle: FileHandle): void;
+  /**
+   * The same flush without blocking the caller (the real file system runs it on libuv's
+   * thread pool, so the process keeps sending and receiving while the disk works).
+   */
+  fsyncAsync(handle: FileHandle): Promise<void>;
   close(handle: FileHandle): void;
   /** Replaces `to` atomically; durable only after fsyncDir of the parent. */
   rename(from: string, to: string): void;
@@ -100,6 +106,12 @@ export class NodeFileSystem implements FileSystem {
 
   fsync(handle: FileHandle): void {
     fsyncSync(handle);
+  }
+
+  fsyncAsync(handle: FileHandle): Promise<void> {
+    return new Promise((resolve, reject) => {
+      fsync(handle, (error) => (error ? reject(error) : resolve()));
+    });
   }
 
   close(handle: FileHandle): void {

@@ -118,6 +118,15 @@ export class MemFileSystem implements FileSystem {
     inode.durableLength = inode.length;
   }
 
+  fsyncAsync(handle: FileHandle): Promise<void> {
+    try {
+      this.fsync(handle);
+      return Promise.resolve();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
   close(handle: FileHandle): void {
     this.handle(handle);
     this.handles.delete(handle);

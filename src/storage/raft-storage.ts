@@ -122,9 +122,9 @@ export class RaftStorage {
    * Persists one Ready's worth durably: `snapshot` (one received from the leader: the log
    * restarts after it), then `entries` (if the first index is at or below the last one, the
    * log is truncated there first), then `hardState`. All or nothing across a crash.
-   * With `sync: false` (only for a change of the commit index alone, see Ready.mustSync) the
-   * batch is written but not fsynced: a crash may lose it, and the next synced save or a clean
-   * close makes it durable.
+   * With `sync: false` the batch is written but not fsynced: a crash may lose it, and the next
+   * synced save, `syncAsync()` or a clean close makes it durable. Use it for a change of the
+   * commit index alone (see Ready.mustSync), or follow it with `syncAsync()`.
    */
   save(
     hardState: HardState | null,
@@ -133,8 +133,8 @@ export class RaftStorage {
     options: { sync?: boolean } = {},
   ): void {
     const sync = options.sync ?? true;
-    if (!sync && (entries.length > 0 || snapshot !== null)) {
-      throw new StorageInvariantError('entries and snapshots are always saved with sync');
+    if (!sync && snapshot !== null) {
+      throw new StorageInvariantError('a snapshot from the leader is always saved with sync');
     }
     this.checkUsable();
     const point =
@@ -177,6 +177,16 @@ export class RaftStorage {
         this.wal.compact(Math.max(0, point.index - this.keepEntries));
       });
     }
+  }
+
+  /**
+   * The durable half of a `save(..., { sync: false })` that must be durable after all, done on
+   * the thread pool: a node writes a Ready, sends what may go before persistence, and awaits
+   * this before it sends the rest or acknowledges anything.
+   */
+  async syncAsync(): Promise<void> {
+    this.checkUsable();
+    await this.wal.syncAsync();
   }
 
   /**

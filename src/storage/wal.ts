@@ -192,6 +192,21 @@ export class WriteAheadLog {
     }
   }
 
+  /**
+   * Makes every batch written so far durable without blocking: for callers that `save` with
+   * sync false and must not acknowledge anything until this resolves. A failure is fatal.
+   */
+  async syncAsync(): Promise<void> {
+    this.checkUsable();
+    const handle = this.activeHandle!;
+    try {
+      await this.fs.fsyncAsync(handle);
+    } catch (error) {
+      this.failure = error;
+      throw error;
+    }
+  }
+
   close(): void {
     if (this.activeHandle !== null && this.failure === null) {
       // Unsynced batches (commit-index updates) become durable on a clean close.

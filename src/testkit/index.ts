@@ -1,0 +1,13 @@
+// Helpers for integration tests, the demo and benchmarks: never used by the daemon itself.
+export {
+  describeError,
+  freePorts,
+  hasExited,
+  installCleanupHandlers,
+  killHard,
+  makeTempDir,
+  removeTempDirs,
+  spawnLogged,
+  tail,
+  waitFor,
+} from './processes.ts';
