@@ -42,7 +42,8 @@ async function serve(t: test.TestContext, leader: boolean): Promise<KvClient> {
 
 test('KV put, get and status on the leader', async (t) => {
   const client = await serve(t, true);
-  assert.deepEqual(await client.put('k', 'v1'), { ok: true, leaderHint: 1 });
+  await client.put('k', 'v0');
+  assert.deepEqual(await client.putUnary('k', 'v1'), { ok: true, leaderHint: 1 });
   const got = await client.get('k');
   assert.equal(got.found, true);
   assert.equal(Buffer.from(got.value).toString(), 'v1');
@@ -76,6 +77,42 @@ test('"not the leader" is FAILED_PRECONDITION naming the leader', async (t) => {
     assert.equal(err.leaderAddress, '');
     return true;
   });
+  await assert.rejects(client.putUnary('k', 'v'), (err: unknown) => err instanceof NotLeaderError);
   // Stale reads are served by any node.
   assert.equal((await client.get('k', false)).found, false);
+});
+
+test('many puts and gets are pipelined over one stream and answered by id', async (t) => {
+  const client = await serve(t, true);
+  const keys = Array.from({ length: 500 }, (_, i) => `key-${i}`);
+  await Promise.all(keys.map((key) => client.put(key, `value of ${key}`)));
+  const values = await Promise.all(keys.map((key) => client.get(key)));
+  values.forEach((got, i) => {
+    assert.equal(Buffer.from(got.value).toString(), `value of ${keys[i]}`);
+  });
+});
+
+test('a request without an answer in time fails with DEADLINE_EXCEEDED', async (t) => {
+  const server = new grpc.Server();
+  addKvService(server, {
+    put: () => new Promise(() => {}), // never settles
+    get: () => ({ found: false, value: new Uint8Array(0) }),
+    status: () => ({ id: 1, leader: 1, term: 1, commit: 0, applied: 0, role: 'leader' }),
+  });
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) =>
+      err ? reject(err) : resolve(p),
+    ),
+  );
+  const client = new KvClient(`127.0.0.1:${port}`, { timeoutMs: 200 });
+  t.after(() => {
+    client.close();
+    server.forceShutdown();
+  });
+  await assert.rejects(client.put('k', 'v'), (err: grpc.ServiceError) => {
+    assert.equal(err.code, grpc.status.DEADLINE_EXCEEDED);
+    return true;
+  });
+  // The stream still serves later requests.
+  assert.equal((await client.get('k')).found, false);
 });

@@ -1,18 +1,20 @@
 // The KV service of the raft-kv demo and benchmarks (proto/kv.proto): a server-side adapter
-// from promise-returning handlers, a client, and the "not the leader" convention:
-//
-//   status FAILED_PRECONDITION, details "not the leader", trailing metadata
-//   shoal-leader-id (decimal, "0" = unknown) and shoal-leader-address (host:port, "" = unknown).
-//
-// Handlers throw NotLeaderError; KvClient rejects with NotLeaderError; parseNotLeader() reads the
-// convention from any gRPC error.
+// from promise-returning handlers and a client. Puts and gets travel pipelined over one Stream
+// (kv-stream.ts); the unary calls remain for simple tools. "Not the leader" follows the
+// convention in kv-errors.ts: handlers throw NotLeaderError and KvClient rejects with it.
 import * as grpc from '@grpc/grpc-js';
 import type { NodeId } from '../raft/types.ts';
+import { NotLeaderError, notLeaderStatus, parseNotLeader } from './kv-errors.ts';
+import { KvStream, serveKvStream } from './kv-stream.ts';
 import { kvServiceDefinition } from './protos.ts';
 
-export const LEADER_ID_METADATA = 'shoal-leader-id';
-export const LEADER_ADDRESS_METADATA = 'shoal-leader-address';
-const NOT_LEADER_DETAILS = 'not the leader';
+export {
+  LEADER_ADDRESS_METADATA,
+  LEADER_ID_METADATA,
+  NotLeaderError,
+  notLeaderStatus,
+  parseNotLeader,
+} from './kv-errors.ts';
 
 export interface PutResult {
   /** True once the write is committed and applied. */
@@ -35,49 +37,6 @@ export interface KvStatus {
   applied: number;
   /** A src/raft/types.ts Role value. */
   role: string;
-}
-
-/** This node cannot serve the request; the leader, as far as it knows, is named. */
-export class NotLeaderError extends Error {
-  constructor(
-    /** 0 when unknown. */
-    readonly leaderId: NodeId,
-    /** host:port of the leader's KV service, '' when unknown. */
-    readonly leaderAddress: string,
-  ) {
-    super(
-      leaderId === 0
-        ? `${NOT_LEADER_DETAILS} (leader unknown)`
-        : `${NOT_LEADER_DETAILS} (leader is ${leaderId}${leaderAddress ? ` at ${leaderAddress}` : ''})`,
-    );
-    this.name = 'NotLeaderError';
-  }
-}
-
-/** The gRPC error a server answers with when it is not the leader. */
-export function notLeaderStatus(
-  leaderId: NodeId,
-  leaderAddress: string,
-): Partial<grpc.StatusObject> {
-  const metadata = new grpc.Metadata();
-  metadata.set(LEADER_ID_METADATA, String(leaderId));
-  metadata.set(LEADER_ADDRESS_METADATA, leaderAddress);
-  return { code: grpc.status.FAILED_PRECONDITION, details: NOT_LEADER_DETAILS, metadata };
-}
-
-/** The leader named by a "not the leader" gRPC error, or null for any other error. */
-export function parseNotLeader(err: unknown): NotLeaderError | null {
-  if (err instanceof NotLeaderError) return err;
-  if (typeof err !== 'object' || err === null) return null;
-  const { code, metadata } = err as Partial<grpc.ServiceError>;
-  if (code !== grpc.status.FAILED_PRECONDITION || !(metadata instanceof grpc.Metadata)) {
-    return null;
-  }
-  const id = metadata.get(LEADER_ID_METADATA)[0];
-  if (id === undefined) return null;
-  const address = metadata.get(LEADER_ADDRESS_METADATA)[0];
-  const leaderId = Number(String(id));
-  return new NotLeaderError(Number.isSafeInteger(leaderId) ? leaderId : 0, String(address ?? ''));
 }
 
 export interface KvHandlers {
@@ -112,6 +71,7 @@ function unary<Req, Res>(run: (req: Req) => Promise<Res> | Res) {
  */
 export function addKvService(server: grpc.Server, handlers: KvHandlers): void {
   server.addService(kvServiceDefinition(), {
+    Stream: (call: Parameters<typeof serveKvStream>[0]) => serveKvStream(call, handlers),
     Put: unary((req: { key: Uint8Array; value: Uint8Array }) => handlers.put(req.key, req.value)),
     Get: unary((req: { key: Uint8Array; linearizable: boolean }) =>
       handlers.get(req.key, req.linearizable),
@@ -136,6 +96,7 @@ function toBytes(b: Uint8Array | string): Uint8Array {
 export class KvClient {
   private readonly client: grpc.Client;
   private readonly timeoutMs: number;
+  private readonly stream: KvStream;
 
   constructor(
     readonly address: string,
@@ -146,14 +107,21 @@ export class KvClient {
       ...opts.channelOptions,
     });
     this.timeoutMs = opts.timeoutMs ?? 5000;
+    this.stream = new KvStream(this.client, this.timeoutMs);
   }
 
-  put(key: Uint8Array | string, value: Uint8Array | string): Promise<PutResult> {
-    return this.call('Put', { key: toBytes(key), value: toBytes(value) });
+  /** Resolves once the write is committed and applied (over the shared pipelined stream). */
+  put(key: Uint8Array | string, value: Uint8Array | string): Promise<void> {
+    return this.stream.put(toBytes(key), toBytes(value));
   }
 
   get(key: Uint8Array | string, linearizable = true): Promise<GetResult> {
-    return this.call('Get', { key: toBytes(key), linearizable });
+    return this.stream.get(toBytes(key), linearizable);
+  }
+
+  /** The same put as a unary call (one HTTP/2 stream per call). */
+  putUnary(key: Uint8Array | string, value: Uint8Array | string): Promise<PutResult> {
+    return this.call('Put', { key: toBytes(key), value: toBytes(value) });
   }
 
   status(): Promise<KvStatus> {
@@ -161,6 +129,7 @@ export class KvClient {
   }
 
   close(): void {
+    this.stream.close();
     this.client.close();
   }
 

@@ -31,8 +31,34 @@ export const kvProtoDescriptor = {
                 role: { type: 'string', id: 6 },
               },
             },
+            StreamRequest: {
+              fields: {
+                id: { type: 'uint64', id: 1 },
+                kind: { type: 'uint32', id: 2 },
+                key: { type: 'bytes', id: 3 },
+                value: { type: 'bytes', id: 4 },
+                linearizable: { type: 'bool', id: 5 },
+              },
+            },
+            StreamResponse: {
+              fields: {
+                id: { type: 'uint64', id: 1 },
+                code: { type: 'uint32', id: 2 },
+                message: { type: 'string', id: 3 },
+                leaderId: { type: 'uint64', id: 4 },
+                leaderAddress: { type: 'string', id: 5 },
+                found: { type: 'bool', id: 6 },
+                value: { type: 'bytes', id: 7 },
+              },
+            },
             KV: {
               methods: {
+                Stream: {
+                  requestType: 'StreamRequest',
+                  requestStream: true,
+                  responseType: 'StreamResponse',
+                  responseStream: true,
+                },
                 Put: { requestType: 'PutRequest', responseType: 'PutResponse' },
                 Get: { requestType: 'GetRequest', responseType: 'GetResponse' },
                 Status: { requestType: 'StatusRequest', responseType: 'StatusResponse' },
