@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { EntryType } from '../raft/index.ts';
 import { CommandKind, decodeCommand, encodeCommand, KvStateMachine } from './state-machine.ts';
 
 const bytes = (s: string) => new TextEncoder().encode(s);
+const entry = (data: Uint8Array) => ({ term: 1, index: 1, type: EntryType.Normal, data });
 
 test('commands round-trip through their binary form', () => {
   const command = { kind: CommandKind.Append, requestId: 'c1-7', key: 'kéy', value: bytes('v') };
@@ -16,13 +18,13 @@ test('commands round-trip through their binary form', () => {
 test('put replaces, append concatenates, and a snapshot restores the same map', () => {
   const machine = new KvStateMachine();
   machine.apply(
-    encodeCommand({ kind: CommandKind.Put, requestId: 'a', key: 'k', value: bytes('1') }),
+    entry(encodeCommand({ kind: CommandKind.Put, requestId: 'a', key: 'k', value: bytes('1') })),
   );
   machine.apply(
-    encodeCommand({ kind: CommandKind.Append, requestId: 'b', key: 'k', value: bytes('2') }),
+    entry(encodeCommand({ kind: CommandKind.Append, requestId: 'b', key: 'k', value: bytes('2') })),
   );
   machine.apply(
-    encodeCommand({ kind: CommandKind.Append, requestId: 'c', key: 'n', value: bytes('x') }),
+    entry(encodeCommand({ kind: CommandKind.Append, requestId: 'c', key: 'n', value: bytes('x') })),
   );
   assert.equal(Buffer.from(machine.get('k')!).toString(), '12');
   const copy = new KvStateMachine();

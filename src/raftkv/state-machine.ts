@@ -1,7 +1,8 @@
 // The key-value state machine replicated by the Raft demo, the simulator and the benchmark.
 // Commands are binary: [kind u8][request id: u8 length + bytes][key: u16 length + bytes]
 // [value: u32 length + bytes]. Snapshots are the whole map, in the same length-prefixed form.
-import { invariant } from '../raft/index.ts';
+import { type Entry, invariant } from '../raft/index.ts';
+import type { ReplicatedStateMachine } from '../replica/index.ts';
 
 export enum CommandKind {
   Put = 1,
@@ -55,12 +56,12 @@ export function decodeCommand(data: Uint8Array): KvCommand {
   return { kind, requestId, key, value: buffer.subarray(offset, offset + valueLength) };
 }
 
-export class KvStateMachine {
+export class KvStateMachine implements ReplicatedStateMachine {
   private readonly values = new Map<string, Uint8Array>();
 
   /** Applies one committed command and returns its request id. */
-  apply(data: Uint8Array): string {
-    const command = decodeCommand(data);
+  apply(entry: Entry): string {
+    const command = decodeCommand(entry.data);
     if (command.kind === CommandKind.Put) {
       this.values.set(command.key, command.value);
     } else {

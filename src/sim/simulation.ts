@@ -130,6 +130,9 @@ export class Simulation {
         snapshotEveryEntries: this.random.pick([8, 40, 1000]),
         keepEntriesAfterSnapshot: this.random.pick([0, 5, 50]),
         kek,
+        send: (messages) => {
+          for (const m of messages) this.send(m);
+        },
         onStorageFailure: (failed) => {
           this.trace(`storage failure stops ${failed.id}`);
           this.events.after(this.random.int(100, 1000), () => this.restart(failed));
@@ -148,18 +151,15 @@ export class Simulation {
     const loop = () => {
       if (!this.nodes.has(node.id)) return;
       if (node.alive) {
-        node.raft.tick();
-        this.flush(node);
+        node.tick();
+        this.noteLeader(node);
       }
       this.events.after(TICK_MS, loop);
     };
     this.events.after(phase, loop);
   }
 
-  private flush(node: SimNode): void {
-    node.processReadies((messages) => {
-      for (const m of messages) this.send(m);
-    });
+  private noteLeader(node: SimNode): void {
     if (node.alive && node.raft.role === Role.Leader && node.raft.term > this.lastLeaderTerm) {
       this.lastLeaderTerm = node.raft.term;
       this.stats.elections++;
@@ -181,8 +181,8 @@ export class Simulation {
     if (this.blocked.has(`${m.from}>${m.to}`)) return;
     const target = this.nodes.get(m.to);
     if (!target?.alive) return;
-    target.raft.step(m);
-    this.flush(target);
+    target.step(m);
+    this.noteLeader(target);
   }
 
   private randomNetwork(): NetworkConditions {
@@ -256,7 +256,6 @@ export class Simulation {
         finish(true);
       });
     }
-    this.flush(node);
   }
 
   // ---- faults ------------------------------------------------------------------------------
@@ -288,7 +287,7 @@ export class Simulation {
     if (node.alive || !this.nodes.has(node.id)) return;
     this.trace(`restart ${node.id}`);
     node.start();
-    this.flush(node);
+    this.noteLeader(node);
   }
 
   private partition(): void {
@@ -330,8 +329,7 @@ export class Simulation {
     if (!leader) return;
     const target = this.random.pick(leader.raft.status().voters);
     this.trace(`transfer ${leader.id} -> ${target}`);
-    leader.raft.transferLeadership(target);
-    this.flush(leader);
+    leader.transferLeadership(target);
   }
 
   private changeMembership(): void {
@@ -350,10 +348,9 @@ export class Simulation {
       const candidates = status.voters.filter((id) => id !== leader.id);
       change = this.conf(ConfChangeType.RemoveNode, this.random.pick(candidates));
     }
-    const result = leader.raft.proposeConfChange(change);
-    this.trace(`conf change ${ConfChangeType[change.type]} ${change.nodeId}: ${result.ok}`);
-    if (result.ok) this.stats.membershipChanges++;
-    this.flush(leader);
+    const result = leader.proposeConfChange(change);
+    this.trace(`conf change ${ConfChangeType[change.type]} ${change.nodeId}: ${result?.ok}`);
+    if (result?.ok) this.stats.membershipChanges++;
     this.retireRemovedNodes();
   }
 

@@ -1,0 +1,7 @@
+export {
+  type PersistMode,
+  Replica,
+  type ReplicaObserver,
+  type ReplicaOptions,
+  type ReplicatedStateMachine,
+} from './replica.ts';

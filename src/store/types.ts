@@ -1,0 +1,272 @@
+// The objects the managers replicate, shaped like the Docker Engine API (v1.41) swarm objects so
+// the API layer can serve them with little translation. Field names keep Docker's PascalCase.
+// Everything is plain JSON data: no Dates, no undefined inside arrays, no bigints; timestamps
+// are RFC 3339 strings (Docker's format), durations are integers in nanoseconds like Docker's.
+// Specs are typed where the orchestrator, scheduler and indexes read them, loosely elsewhere.
+
+export interface Version {
+  Index: number;
+}
+
+/** Common to every stored object. The store assigns Version, CreatedAt and UpdatedAt. */
+export interface Meta {
+  ID: string;
+  Version: Version;
+  CreatedAt: string;
+  UpdatedAt: string;
+}
+
+export type Labels = Record<string, string>;
+
+/** Docker's TLSInfo: PEM trust root and the issuer's subject and public key, base64 DER. */
+export interface TLSInfo {
+  TrustRoot: string;
+  CertIssuerSubject: string;
+  CertIssuerPublicKey: string;
+}
+
+// ---------------------------------------------------------------------------------- cluster
+
+export interface ClusterSpec {
+  /** Always 'default' in swarm. */
+  Name: string;
+  Labels: Labels;
+  Orchestration: { TaskHistoryRetentionLimit: number };
+  Raft: {
+    SnapshotInterval: number;
+    KeepOldSnapshots: number;
+    LogEntriesForSlowFollowers: number;
+    ElectionTick: number;
+    HeartbeatTick: number;
+  };
+  Dispatcher: { HeartbeatPeriod: number };
+  CAConfig: { NodeCertExpiry: number; ForceRotate?: number };
+  TaskDefaults: { LogDriver?: { Name: string; Options?: Record<string, string> } };
+  EncryptionConfig: { AutoLockManagers: boolean };
+}
+
+/**
+ * What Shoal needs in the replicated cluster object that Docker never shows. The API layer must
+ * strip `Internal` before answering `GET /swarm` or `GET /info`.
+ */
+export interface ClusterInternal {
+  /** The root CA's private key, PEM. To be wrapped with the cluster's data key (autolock). */
+  rootCaKeyPem: string;
+  /** Node ID → Raft member id (src/raft NodeId), for every manager that joined the Raft group. */
+  raftIds: Record<string, number>;
+  /** The key that unlocks managers when autolock is on (SWMKEY-1-...); new managers get it here. */
+  unlockKey?: string;
+}
+
+/** Docker's Swarm object (ClusterInfo plus JoinTokens), with Shoal's internal part. */
+export interface Cluster extends Meta {
+  Spec: ClusterSpec;
+  TLSInfo: TLSInfo;
+  RootRotationInProgress: boolean;
+  DataPathPort: number;
+  DefaultAddrPool: string[];
+  SubnetSize: number;
+  JoinTokens: { Worker: string; Manager: string };
+  Internal: ClusterInternal;
+}
+
+// ------------------------------------------------------------------------------------ nodes
+
+export type NodeRole = 'worker' | 'manager';
+export type NodeAvailability = 'active' | 'pause' | 'drain';
+export type NodeState = 'unknown' | 'down' | 'ready' | 'disconnected';
+export type Reachability = 'unknown' | 'unreachable' | 'reachable';
+
+export interface NodeSpec {
+  Name?: string;
+  Labels: Labels;
+  Role: NodeRole;
+  Availability: NodeAvailability;
+}
+
+export interface NodeDescription {
+  /** Indexed (case-insensitively) as the node's name; not unique, as in Docker. */
+  Hostname: string;
+  Platform: { Architecture: string; OS: string };
+  Resources: { NanoCPUs: number; MemoryBytes: number };
+  Engine: { EngineVersion: string; Labels: Labels };
+  TLSInfo?: TLSInfo;
+}
+
+export interface Node extends Meta {
+  Spec: NodeSpec;
+  Description: NodeDescription;
+  Status: { State: NodeState; Message?: string; Addr: string };
+  ManagerStatus?: { Leader?: boolean; Reachability: Reachability; Addr: string };
+}
+
+// -------------------------------------------------------------------------- services, tasks
+
+/** Task states in swarm's order; a task's Status.State and DesiredState only move forward. */
+export const TASK_STATES = [
+  'new',
+  'pending',
+  'assigned',
+  'accepted',
+  'preparing',
+  'ready',
+  'starting',
+  'running',
+  'complete',
+  'shutdown',
+  'failed',
+  'rejected',
+  'remove',
+  'orphaned',
+] as const;
+export type TaskState = (typeof TASK_STATES)[number];
+
+export interface PortConfig {
+  Name?: string;
+  Protocol: 'tcp' | 'udp' | 'sctp';
+  TargetPort: number;
+  PublishedPort?: number;
+  PublishMode?: 'ingress' | 'host';
+}
+
+/** Docker's TaskSpec; the parts the scheduler reads are typed, the rest passes through. */
+export interface TaskSpec {
+  ContainerSpec?: Record<string, unknown>;
+  Resources?: {
+    Limits?: { NanoCPUs?: number; MemoryBytes?: number; Pids?: number };
+    Reservations?: { NanoCPUs?: number; MemoryBytes?: number };
+  };
+  RestartPolicy?: {
+    Condition?: 'none' | 'on-failure' | 'any';
+    Delay?: number;
+    MaxAttempts?: number;
+    Window?: number;
+  };
+  Placement?: {
+    Constraints?: string[];
+    Preferences?: { Spread: { SpreadDescriptor: string } }[];
+    MaxReplicas?: number;
+    Platforms?: { Architecture?: string; OS?: string }[];
+  };
+  Networks?: { Target: string; Aliases?: string[] }[];
+  ForceUpdate?: number;
+  [key: string]: unknown;
+}
+
+export interface ServiceMode {
+  Replicated?: { Replicas: number };
+  Global?: Record<string, never>;
+  ReplicatedJob?: { MaxConcurrent: number; TotalCompletions: number };
+  GlobalJob?: Record<string, never>;
+}
+
+export interface ServiceSpec {
+  /** Unique among services, case-insensitively. */
+  Name: string;
+  Labels: Labels;
+  TaskTemplate: TaskSpec;
+  Mode: ServiceMode;
+  UpdateConfig?: Record<string, unknown>;
+  RollbackConfig?: Record<string, unknown>;
+  EndpointSpec?: { Mode?: 'vip' | 'dnsrr'; Ports?: PortConfig[] };
+  [key: string]: unknown;
+}
+
+export interface Service extends Meta {
+  Spec: ServiceSpec;
+  PreviousSpec?: ServiceSpec;
+  Endpoint?: {
+    Spec?: { Mode?: 'vip' | 'dnsrr'; Ports?: PortConfig[] };
+    Ports?: PortConfig[];
+    VirtualIPs?: { NetworkID: string; Addr: string }[];
+  };
+  UpdateStatus?: {
+    State: 'updating' | 'paused' | 'completed' | 'rollback_started' | 'rollback_paused';
+    StartedAt?: string;
+    CompletedAt?: string;
+    Message?: string;
+  };
+  JobStatus?: { JobIteration: Version; LastExecution?: string };
+  /** Swarmkit's spec version (not shown by Docker): tasks compare it for `_up-to-date`. */
+  SpecVersion?: Version;
+}
+
+export interface TaskStatus {
+  Timestamp: string;
+  State: TaskState;
+  Message: string;
+  Err?: string;
+  ContainerStatus?: { ContainerID?: string; PID?: number; ExitCode?: number };
+  PortStatus?: { Ports?: PortConfig[] };
+}
+
+export interface Task extends Meta {
+  Name?: string;
+  Labels: Labels;
+  Spec: TaskSpec;
+  /** Indexed. */
+  ServiceID: string;
+  /** Replicated services number their tasks 1..N; global tasks have none (one per node). */
+  Slot?: number;
+  /** Indexed; absent until the scheduler assigns the task. */
+  NodeID?: string;
+  Status: TaskStatus;
+  /** Indexed. */
+  DesiredState: TaskState;
+  NetworksAttachments?: { Network: Record<string, unknown>; Addresses: string[] }[];
+  JobIteration?: Version;
+  /** The service's SpecVersion the task was made from (swarmkit's field, not Docker's). */
+  SpecVersion?: Version;
+}
+
+// ----------------------------------------------------------------- networks, secrets, configs
+
+export interface Network extends Meta {
+  Spec: {
+    Name: string;
+    Labels: Labels;
+    DriverConfiguration?: { Name: string; Options?: Record<string, string> };
+    IPv6Enabled?: boolean;
+    Internal?: boolean;
+    Attachable?: boolean;
+    Ingress?: boolean;
+    IPAMOptions?: Record<string, unknown>;
+    Scope?: string;
+  };
+  DriverState?: { Name: string; Options?: Record<string, string> };
+  IPAMOptions?: Record<string, unknown>;
+}
+
+export interface Secret extends Meta {
+  /** Data is base64; Docker never returns it, so the API layer must drop it from answers. */
+  Spec: { Name: string; Labels: Labels; Data?: string; Driver?: Record<string, unknown> };
+}
+
+export interface Config extends Meta {
+  Spec: { Name: string; Labels: Labels; Data: string; Templating?: Record<string, unknown> };
+}
+
+// ------------------------------------------------------------------------------------ tables
+
+export interface TableObjects {
+  cluster: Cluster;
+  nodes: Node;
+  services: Service;
+  tasks: Task;
+  networks: Network;
+  secrets: Secret;
+  configs: Config;
+}
+export type TableName = keyof TableObjects;
+export type StoredObject = TableObjects[TableName];
+
+/** Every table, in the fixed order snapshots use. */
+export const TABLE_NAMES: readonly TableName[] = [
+  'cluster',
+  'nodes',
+  'services',
+  'tasks',
+  'networks',
+  'secrets',
+  'configs',
+];
