@@ -47,6 +47,7 @@ const summary = await runSeeds({
   ...(values.workers ? { workers: Number(values.workers) } : {}),
   deadlineMs: startedAt + Number(values['max-minutes']) * 60_000,
   onResult: (result) => {
+    if (result.seed % 1000 === 0) console.log(`... seed ${result.seed}`);
     if (!result.ok) {
       console.error(`seed ${result.seed} FAILED: ${result.error}`);
       console.error(`  replay: ${replayCommand(result.seed)}`);
