@@ -13,7 +13,7 @@ export {
   type PutResult,
   parseNotLeader,
 } from './kv.ts';
-export { kvServiceDefinition, raftServiceDefinition } from './protos.ts';
+export { clusterServiceDefinition, kvServiceDefinition, raftServiceDefinition } from './protos.ts';
 export {
   decodeBatch,
   encodeBatch,

@@ -2,7 +2,11 @@
 // scripts/gen-proto.mjs), so nothing is read from disk and the bundle works from any cwd.
 import type * as grpc from '@grpc/grpc-js';
 import { fromJSON, type Options } from '@grpc/proto-loader';
-import { kvProtoDescriptor, raftProtoDescriptor } from './proto-descriptors.generated.ts';
+import {
+  clusterProtoDescriptor,
+  kvProtoDescriptor,
+  raftProtoDescriptor,
+} from './proto-descriptors.generated.ts';
 
 /**
  * How decoded messages look: uint64 as JS numbers (term, index and ids stay below 2^53), enums
@@ -19,6 +23,7 @@ export const LOADER_OPTIONS: Options = {
 
 let raft: grpc.ServiceDefinition | undefined;
 let kv: grpc.ServiceDefinition | undefined;
+const cluster = new Map<string, grpc.ServiceDefinition>();
 
 type Descriptor = Parameters<typeof fromJSON>[0];
 
@@ -41,4 +46,16 @@ export function raftServiceDefinition(): grpc.ServiceDefinition {
 export function kvServiceDefinition(): grpc.ServiceDefinition {
   kv ??= service(kvProtoDescriptor, 'shoal.kv.KV');
   return kv;
+}
+
+/** A service of proto/cluster.proto: 'CA', 'Manager' or 'Dispatcher'. */
+export function clusterServiceDefinition(
+  name: 'CA' | 'Manager' | 'Dispatcher',
+): grpc.ServiceDefinition {
+  let definition = cluster.get(name);
+  if (!definition) {
+    definition = service(clusterProtoDescriptor, `shoal.cluster.${name}`);
+    cluster.set(name, definition);
+  }
+  return definition;
 }

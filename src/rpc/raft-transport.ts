@@ -219,17 +219,36 @@ export class RaftTransport {
     };
   }
 
+  /**
+   * Adds the Raft service to a server someone else owns and binds (a daemon serves every
+   * node-to-node service on its one cluster port); `authorize` may refuse a caller (e.g. one
+   * without a manager certificate) by returning an error message. Use instead of start().
+   */
+  attach(
+    server: grpc.Server,
+    authorize?: (call: grpc.ServerReadableStream<WireBatchOut, SendResponse>) => string | null,
+  ): void {
+    server.addService(raftServiceDefinition(), {
+      Send: (
+        call: grpc.ServerReadableStream<WireBatchOut, SendResponse>,
+        callback: grpc.sendUnaryData<SendResponse>,
+      ) => {
+        const refusal = authorize?.(call) ?? null;
+        if (refusal !== null) {
+          callback({ code: grpc.status.PERMISSION_DENIED, details: refusal });
+          return;
+        }
+        this.serveStream(call, callback);
+      },
+    });
+  }
+
   /** Starts serving; resolves with the bound port. */
   start(): Promise<number> {
     if (this.closed) return Promise.reject(new Error('raft transport is closed'));
     if (this.server !== null) return Promise.reject(new Error('raft transport already started'));
     const server = new grpc.Server(this.commonOptions());
-    server.addService(raftServiceDefinition(), {
-      Send: (
-        call: grpc.ServerReadableStream<WireBatchOut, SendResponse>,
-        callback: grpc.sendUnaryData<SendResponse>,
-      ) => this.serveStream(call, callback),
-    });
+    this.attach(server);
     this.server = server;
     return new Promise((resolve, reject) => {
       server.bindAsync(this.listen, this.serverCredentials, (err, port) => {
