@@ -1,6 +1,13 @@
-// The `shoal` command line. Subcommands are registered from their own modules.
-import { Command } from 'commander';
+// The `shoal` command line. Subcommands are registered from their own modules; errors are
+// printed once, as docker prints them, with docker's exit codes.
+import { Command, CommanderError } from 'commander';
+import { registerDaemon } from './commands/daemon.ts';
+import { registerInfo } from './commands/info.ts';
+import { registerNode } from './commands/node.ts';
+import { registerSwarm } from './commands/swarm.ts';
+import { CliError } from './connection.ts';
 import { registerRaftKv } from './raft-kv.ts';
+import { TemplateError } from './template/index.ts';
 
 declare const SHOAL_VERSION: string;
 const version = typeof SHOAL_VERSION === 'string' ? SHOAL_VERSION : '0.0.0-dev';
@@ -11,8 +18,31 @@ program
   .description('An orchestrator for small clusters, driven like Docker Swarm mode')
   .version(`Shoal version ${version}`, '-v, --version', 'Print version information and quit')
   .helpOption('--help', 'Print usage')
-  .showHelpAfterError();
+  .option('-H, --host <socket>', 'Daemon socket to connect to (or SHOAL_HOST)')
+  .showHelpAfterError()
+  .exitOverride();
 
+registerDaemon(program, version);
+registerSwarm(program);
+registerNode(program);
+registerInfo(program);
 registerRaftKv(program);
 
-await program.parseAsync(process.argv);
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    // Help and version exit 0; usage errors exit 125 like docker's flag errors... but commander
+    // has printed its message already.
+    process.exitCode = error.exitCode === 0 ? 0 : 125;
+  } else if (error instanceof CliError) {
+    console.error(error.message);
+    process.exitCode = error.exitCode;
+  } else if (error instanceof TemplateError) {
+    console.error(`template parsing error: ${error.message}`);
+    process.exitCode = 64;
+  } else {
+    console.error(`Error: ${(error as Error).message ?? String(error)}`);
+    process.exitCode = 1;
+  }
+}

@@ -27,3 +27,4 @@ export {
   type RaftTransportOptions,
   type RaftTransportStats,
 } from './raft-transport.ts';
+export { callUnary, RpcError, unaryHandler } from './unary.ts';

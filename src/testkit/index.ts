@@ -1,4 +1,6 @@
 // Helpers for integration tests, the demo and benchmarks: never used by the daemon itself.
+
+export { type CliResult, type DaemonProcess, DaemonProcesses } from './daemons.ts';
 export {
   describeError,
   freePorts,

@@ -1,0 +1,133 @@
+// /swarm endpoints, shaped as the Docker Engine API (v1.41) answers them.
+
+import { clusterObject } from '../../manager/index.ts';
+import { generateJoinToken } from '../../pki/index.ts';
+import type { Cluster, ClusterSpec, NodeAvailability } from '../../store/index.ts';
+import { BadRequestError, NotImplementedError, UnavailableError } from '../errors.ts';
+import { queryBool, queryInt } from '../request.ts';
+import { empty, json, type Router } from '../router.ts';
+import type { SwarmControl } from './control.ts';
+import { requireManager } from './managers.ts';
+
+interface InitBody {
+  ListenAddr?: string;
+  AdvertiseAddr?: string;
+  ForceNewCluster?: boolean;
+  Spec?: Partial<ClusterSpec>;
+  AutoLockManagers?: boolean;
+  Availability?: NodeAvailability;
+}
+
+interface JoinBody {
+  ListenAddr?: string;
+  AdvertiseAddr?: string;
+  RemoteAddrs?: string[];
+  JoinToken?: string;
+  Availability?: NodeAvailability;
+}
+
+const AVAILABILITIES = new Set(['active', 'pause', 'drain']);
+
+/** Docker's Swarm object: the cluster without what only Shoal's managers may see. */
+export function swarmView(cluster: Cluster) {
+  const { Internal: _internal, ...visible } = cluster;
+  return visible;
+}
+
+function availabilityOf(value: unknown): NodeAvailability {
+  if (value === undefined || value === '') return 'active';
+  if (typeof value !== 'string' || !AVAILABILITIES.has(value)) {
+    throw new BadRequestError(
+      `invalid availability "${String(value)}": use active, pause or drain`,
+    );
+  }
+  return value as NodeAvailability;
+}
+
+export function addSwarmRoutes(router: Router, control: SwarmControl): void {
+  router.get('/swarm', () => {
+    const cluster = clusterObject(requireManager(control).store);
+    if (!cluster) throw new UnavailableError('the swarm is still being initialized');
+    return json(200, swarmView(cluster));
+  });
+
+  router.post('/swarm/init', async (context) => {
+    const body = (await context.body<InitBody>()) ?? {};
+    if (body.ForceNewCluster) {
+      throw new NotImplementedError('--force-new-cluster is not supported yet');
+    }
+    const { nodeId } = await control.init({
+      listenAddr: body.ListenAddr ?? '',
+      advertiseAddr: body.AdvertiseAddr ?? '',
+      availability: availabilityOf(body.Availability),
+      autolock: body.AutoLockManagers === true,
+      spec: body.Spec ?? {},
+    });
+    return json(200, nodeId);
+  });
+
+  router.post('/swarm/join', async (context) => {
+    const body = (await context.body<JoinBody>()) ?? {};
+    if (!body.JoinToken) throw new BadRequestError('a join token is required (--token)');
+    if (!Array.isArray(body.RemoteAddrs) || body.RemoteAddrs.length === 0) {
+      throw new BadRequestError('the address of a manager is required');
+    }
+    await control.join({
+      remoteAddrs: body.RemoteAddrs,
+      token: body.JoinToken,
+      listenAddr: body.ListenAddr ?? '',
+      advertiseAddr: body.AdvertiseAddr ?? '',
+      availability: availabilityOf(body.Availability),
+    });
+    return empty(200);
+  });
+
+  router.post('/swarm/leave', async (context) => {
+    await control.leave(queryBool(context.query, 'force'));
+    return empty(200);
+  });
+
+  router.get('/swarm/unlockkey', () => {
+    const cluster = clusterObject(requireManager(control).store);
+    return json(200, { UnlockKey: cluster?.Internal.unlockKey ?? '' });
+  });
+
+  router.post('/swarm/unlock', async (context) => {
+    const body = (await context.body<{ UnlockKey?: string }>()) ?? {};
+    await control.unlock(body.UnlockKey ?? '');
+    return empty(200);
+  });
+
+  router.post('/swarm/update', async (context) => {
+    const state = requireManager(control);
+    const version = queryInt(context.query, 'version');
+    if (version === undefined) throw new BadRequestError('the version of the swarm is required');
+    const spec = (await context.body<Partial<ClusterSpec>>()) ?? {};
+    const cluster = clusterObject(state.store);
+    if (!cluster) throw new UnavailableError('the swarm is still being initialized');
+    if (queryBool(context.query, 'rotateManagerUnlockKey')) {
+      throw new NotImplementedError('rotating the unlock key is not supported yet');
+    }
+    const root = cluster.TLSInfo.TrustRoot;
+    await state.propose([
+      {
+        kind: 'update',
+        table: 'cluster',
+        expectedVersion: version,
+        object: {
+          ...cluster,
+          Spec: { ...cluster.Spec, ...spec, Name: 'default' },
+          JoinTokens: {
+            Worker: queryBool(context.query, 'rotateWorkerToken')
+              ? generateJoinToken(root)
+              : cluster.JoinTokens.Worker,
+            Manager: queryBool(context.query, 'rotateManagerToken')
+              ? generateJoinToken(root)
+              : cluster.JoinTokens.Manager,
+          },
+        },
+      },
+    ]);
+    return empty(200);
+  });
+}

@@ -1,0 +1,270 @@
+// `shoal swarm ...`: docker's swarm verbs, flags, messages and exit codes.
+import { createInterface } from 'node:readline/promises';
+import type { Command } from 'commander';
+import type { ClusterSpec } from '../../store/index.ts';
+import { CliError, type Connection, withDaemon } from '../connection.ts';
+import { parseDurationMs } from '../duration.ts';
+
+const NANOSECONDS_PER_MILLISECOND = 1_000_000;
+
+interface SwarmObject {
+  Version: { Index: number };
+  Spec: ClusterSpec;
+  JoinTokens: { Worker: string; Manager: string };
+}
+
+interface InfoObject {
+  Swarm: {
+    NodeID: string;
+    NodeAddr: string;
+    RemoteManagers: { NodeID: string; Addr: string }[] | null;
+  };
+}
+
+function host(command: Command): string | undefined {
+  return command.optsWithGlobals().host;
+}
+
+function specFlags(flags: Record<string, string | boolean | undefined>): Partial<ClusterSpec> {
+  const spec: Partial<ClusterSpec> = {};
+  if (typeof flags.certExpiry === 'string') {
+    spec.CAConfig = {
+      NodeCertExpiry: parseDurationMs(flags.certExpiry) * NANOSECONDS_PER_MILLISECOND,
+    };
+  }
+  if (typeof flags.dispatcherHeartbeat === 'string') {
+    spec.Dispatcher = {
+      HeartbeatPeriod: parseDurationMs(flags.dispatcherHeartbeat) * NANOSECONDS_PER_MILLISECOND,
+    };
+  }
+  if (typeof flags.taskHistoryLimit === 'string') {
+    spec.Orchestration = { TaskHistoryRetentionLimit: Number(flags.taskHistoryLimit) };
+  }
+  return spec;
+}
+
+/** The address to join: this manager's, as other nodes reach it. */
+async function joinAddress(connection: Connection): Promise<string> {
+  const info = await connection.call<InfoObject>('GET', '/info');
+  const self = info.Swarm.RemoteManagers?.find((m) => m.NodeID === info.Swarm.NodeID);
+  return self?.Addr ?? `${info.Swarm.NodeAddr}:2377`;
+}
+
+async function printJoinCommand(
+  connection: Connection,
+  role: 'worker' | 'manager',
+  quiet: boolean,
+) {
+  const swarm = await connection.call<SwarmObject>('GET', '/swarm');
+  const token = role === 'worker' ? swarm.JoinTokens.Worker : swarm.JoinTokens.Manager;
+  if (quiet) {
+    console.log(token);
+    return;
+  }
+  console.log(`To add a ${role} to this swarm, run the following command:\n`);
+  console.log(`    shoal swarm join --token ${token} ${await joinAddress(connection)}\n`);
+}
+
+function printUnlockKey(key: string): void {
+  console.log('To unlock a swarm manager after it restarts, run the `shoal swarm unlock`');
+  console.log('command and provide the following key:\n');
+  console.log(`    ${key}\n`);
+  console.log('Please remember to store this key in a password manager, since without it you');
+  console.log('will not be able to restart the manager.');
+}
+
+export function registerSwarm(program: Command): void {
+  const swarm = program.command('swarm').description('Manage Swarm');
+
+  swarm
+    .command('init')
+    .description('Initialize a swarm')
+    .option('--advertise-addr <address>', 'Advertised address (format: <ip|interface>[:port])')
+    .option(
+      '--listen-addr <address>',
+      'Listen address (format: <ip|interface>[:port])',
+      '0.0.0.0:2377',
+    )
+    .option(
+      '--autolock',
+      'Enable manager autolocking (requiring an unlock key to start a stopped manager)',
+    )
+    .option(
+      '--cert-expiry <duration>',
+      'Validity period for node certificates (ns|us|ms|s|m|h)',
+      '2160h',
+    )
+    .option('--dispatcher-heartbeat <duration>', 'Dispatcher heartbeat period (ns|us|ms|s|m|h)')
+    .option('--task-history-limit <n>', 'Task history retention limit', '5')
+    .option('--force-new-cluster', 'Force create a new cluster from current state')
+    .option(
+      '--availability <state>',
+      'Availability of the node ("active"|"pause"|"drain")',
+      'active',
+    )
+    .action(async (flags, command: Command) => {
+      await withDaemon(host(command), async (connection) => {
+        const nodeId = await connection.call<string>('POST', '/swarm/init', {
+          body: {
+            ListenAddr: flags.listenAddr,
+            AdvertiseAddr: flags.advertiseAddr ?? '',
+            ForceNewCluster: flags.forceNewCluster === true,
+            AutoLockManagers: flags.autolock === true,
+            Availability: flags.availability,
+            Spec: specFlags(flags),
+          },
+        });
+        console.log(`Swarm initialized: current node (${nodeId}) is now a manager.\n`);
+        await printJoinCommand(connection, 'worker', false);
+        console.log(
+          "To add a manager to this swarm, run 'shoal swarm join-token manager' and follow the instructions.\n",
+        );
+        if (flags.autolock) {
+          const { UnlockKey } = await connection.call<{ UnlockKey: string }>(
+            'GET',
+            '/swarm/unlockkey',
+          );
+          printUnlockKey(UnlockKey);
+        }
+      });
+    });
+
+  swarm
+    .command('join')
+    .description('Join a swarm as a node and/or manager')
+    .argument('<host:port>', 'the address of a manager')
+    .requiredOption('--token <token>', 'Token for entry into the swarm')
+    .option('--advertise-addr <address>', 'Advertised address (format: <ip|interface>[:port])')
+    .option(
+      '--listen-addr <address>',
+      'Listen address (format: <ip|interface>[:port])',
+      '0.0.0.0:2377',
+    )
+    .option(
+      '--availability <state>',
+      'Availability of the node ("active"|"pause"|"drain")',
+      'active',
+    )
+    .action(async (remote: string, flags, command: Command) => {
+      await withDaemon(host(command), async (connection) => {
+        await connection.call('POST', '/swarm/join', {
+          body: {
+            RemoteAddrs: [remote],
+            JoinToken: flags.token,
+            ListenAddr: flags.listenAddr,
+            AdvertiseAddr: flags.advertiseAddr ?? '',
+            Availability: flags.availability,
+          },
+        });
+        const info = await connection.call<{ Swarm: { ControlAvailable: boolean } }>(
+          'GET',
+          '/info',
+        );
+        console.log(
+          `This node joined a swarm as a ${info.Swarm.ControlAvailable ? 'manager' : 'worker'}.`,
+        );
+      });
+    });
+
+  swarm
+    .command('join-token')
+    .description('Manage join tokens')
+    .argument('<role>', 'worker or manager')
+    .option('-q, --quiet', 'Only display token')
+    .option('--rotate', 'Rotate join token')
+    .action(async (role: string, flags, command: Command) => {
+      if (role !== 'worker' && role !== 'manager') {
+        throw new CliError(`unknown role ${role}`);
+      }
+      await withDaemon(host(command), async (connection) => {
+        if (flags.rotate) {
+          const current = await connection.call<SwarmObject>('GET', '/swarm');
+          await connection.call('POST', '/swarm/update', {
+            query: {
+              version: current.Version.Index,
+              [role === 'worker' ? 'rotateWorkerToken' : 'rotateManagerToken']: true,
+            },
+            body: current.Spec,
+          });
+          if (!flags.quiet) console.log(`Successfully rotated ${role} join token.\n`);
+        }
+        await printJoinCommand(connection, role, flags.quiet === true);
+      });
+    });
+
+  swarm
+    .command('leave')
+    .description('Leave the swarm')
+    .option('-f, --force', 'Force this node to leave the swarm, ignoring warnings')
+    .action(async (flags, command: Command) => {
+      await withDaemon(host(command), async (connection) => {
+        await connection.call('POST', '/swarm/leave', { query: { force: flags.force === true } });
+        console.log('Node left the swarm.');
+      });
+    });
+
+  swarm
+    .command('update')
+    .description('Update the swarm')
+    .option('--autolock <bool>', 'Change manager autolocking setting (true|false)')
+    .option('--cert-expiry <duration>', 'Validity period for node certificates (ns|us|ms|s|m|h)')
+    .option('--dispatcher-heartbeat <duration>', 'Dispatcher heartbeat period (ns|us|ms|s|m|h)')
+    .option('--task-history-limit <n>', 'Task history retention limit')
+    .action(async (flags, command: Command) => {
+      if (flags.autolock !== undefined) {
+        throw new CliError('changing autolock on a running swarm is not supported yet');
+      }
+      await withDaemon(host(command), async (connection) => {
+        const current = await connection.call<SwarmObject>('GET', '/swarm');
+        const changes = specFlags(flags);
+        await connection.call('POST', '/swarm/update', {
+          query: { version: current.Version.Index },
+          body: { ...current.Spec, ...changes },
+        });
+        console.log('Swarm updated.');
+      });
+    });
+
+  swarm
+    .command('unlock')
+    .description('Unlock swarm')
+    .action(async (_flags, command: Command) => {
+      const key = await readUnlockKey();
+      await withDaemon(host(command), (connection) =>
+        connection.call('POST', '/swarm/unlock', { body: { UnlockKey: key } }),
+      );
+    });
+
+  swarm
+    .command('unlock-key')
+    .description('Manage the unlock key')
+    .option('-q, --quiet', 'Only display token')
+    .option('--rotate', 'Rotate unlock key')
+    .action(async (flags, command: Command) => {
+      if (flags.rotate) throw new CliError('rotating the unlock key is not supported yet');
+      await withDaemon(host(command), async (connection) => {
+        const { UnlockKey } = await connection.call<{ UnlockKey: string }>(
+          'GET',
+          '/swarm/unlockkey',
+        );
+        if (!UnlockKey) throw new CliError('Error response from daemon: no unlock key is set');
+        if (flags.quiet) console.log(UnlockKey);
+        else printUnlockKey(UnlockKey);
+      });
+    });
+}
+
+/** Reads the key from a terminal prompt, or from standard input when it is piped. */
+async function readUnlockKey(): Promise<string> {
+  if (!process.stdin.isTTY) {
+    let text = '';
+    for await (const chunk of process.stdin) text += chunk;
+    return text.trim();
+  }
+  const prompt = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return (await prompt.question('Please enter unlock key: ')).trim();
+  } finally {
+    prompt.close();
+  }
+}

@@ -1,0 +1,31 @@
+// Cluster defaults, as Docker Swarm's (see shared/reference/swarm-facts.md) unless noted.
+import type { ClusterSpec } from '../store/index.ts';
+
+export const NANOSECONDS_PER_MILLISECOND = 1_000_000;
+export const DEFAULT_CLUSTER_PORT = 2377;
+/** Docker's is 5 s; 3 s lets a dead node be Down within 9 s (three missed heartbeats). */
+export const DEFAULT_HEARTBEAT_PERIOD_MS = 3000;
+export const DEFAULT_NODE_CERT_EXPIRY_MS = 2160 * 3600 * 1000;
+export const MINIMUM_NODE_CERT_EXPIRY_MS = 3600 * 1000;
+/** Raft timing of the managers: 100 ms ticks, elections after 10-20 ticks. */
+export const RAFT_TICK_MS = 100;
+export const RAFT_ELECTION_TICKS = 10;
+
+export function defaultClusterSpec(): ClusterSpec {
+  return {
+    Name: 'default',
+    Labels: {},
+    Orchestration: { TaskHistoryRetentionLimit: 5 },
+    Raft: {
+      SnapshotInterval: 10_000,
+      KeepOldSnapshots: 0,
+      LogEntriesForSlowFollowers: 500,
+      ElectionTick: RAFT_ELECTION_TICKS,
+      HeartbeatTick: 1,
+    },
+    Dispatcher: { HeartbeatPeriod: DEFAULT_HEARTBEAT_PERIOD_MS * NANOSECONDS_PER_MILLISECOND },
+    CAConfig: { NodeCertExpiry: DEFAULT_NODE_CERT_EXPIRY_MS * NANOSECONDS_PER_MILLISECOND },
+    TaskDefaults: {},
+    EncryptionConfig: { AutoLockManagers: false },
+  };
+}

@@ -1,0 +1,461 @@
+// A node's membership in a swarm and what runs because of it: inactive, a manager (cluster
+// port, replicated state, dispatcher, its own agent), a worker (its agent), or a manager
+// whose Raft data is locked until `swarm unlock`. Init, join, leave and unlock move between
+// those states; a restarted daemon resumes from what node-state.ts kept on disk.
+import { randomBytes } from 'node:crypto';
+import { AgentSession, describeNode } from '../agent/index.ts';
+import { Dispatcher } from '../manager/dispatcher/index.ts';
+import {
+  addressOfRaftMember,
+  type ClusterState,
+  clusterObject,
+  hostOf,
+  type ManagerAddress,
+  ManagerClients,
+  ManagerNode,
+  managerAddresses,
+  permissionDenied,
+} from '../manager/index.ts';
+import {
+  formatUnlockKey,
+  generateJoinToken,
+  generateNodeKeyAndCsr,
+  parseUnlockKey,
+  RootCa,
+  type TlsMaterial,
+} from '../pki/index.ts';
+import { StorageLockedError } from '../storage/index.ts';
+import type { ClusterSpec, NodeAvailability } from '../store/index.ts';
+import { authorize, ClusterPort } from './cluster-port.ts';
+import {
+  DEFAULT_CLUSTER_PORT,
+  DEFAULT_HEARTBEAT_PERIOD_MS,
+  defaultClusterSpec,
+  NANOSECONDS_PER_MILLISECOND,
+  RAFT_ELECTION_TICKS,
+  RAFT_TICK_MS,
+} from './defaults.ts';
+import { newObjectId, newRaftId } from './identifiers.ts';
+import { joinCluster } from './join.ts';
+import { type NodeState, NodeStateStore } from './node-state.ts';
+import { SwarmError } from './swarm-error.ts';
+
+export type LocalNodeState = 'inactive' | 'pending' | 'active' | 'locked' | 'error';
+
+export interface SwarmNodeOptions {
+  dataDir: string;
+  /** The name this node reports (default: the machine's host name). */
+  hostname?: string;
+  version: string;
+  log: (line: string) => void;
+}
+
+export interface InitRequest {
+  listenAddr: string;
+  advertiseAddr: string;
+  availability: NodeAvailability;
+  autolock: boolean;
+  spec: Partial<ClusterSpec>;
+}
+
+export interface JoinRequest {
+  remoteAddrs: string[];
+  token: string;
+  listenAddr: string;
+  advertiseAddr: string;
+  availability: NodeAvailability;
+}
+
+export class SwarmNode {
+  private readonly files: NodeStateStore;
+  private node: NodeState | null = null;
+  private localState: LocalNodeState = 'inactive';
+  private port: ClusterPort | null = null;
+  private manager: ManagerNode | null = null;
+  private dispatcher: Dispatcher | null = null;
+  private agent: AgentSession | null = null;
+  private tls: TlsMaterial | null = null;
+  /** Serializes init, join, leave and unlock. */
+  private busy: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly options: SwarmNodeOptions) {
+    this.files = new NodeStateStore(options.dataDir);
+  }
+
+  get state(): LocalNodeState {
+    return this.localState;
+  }
+
+  get identity(): NodeState | null {
+    return this.node;
+  }
+
+  /** The replicated state when this node is an unlocked manager; null otherwise. */
+  get cluster(): ClusterState | null {
+    return this.manager?.state ?? null;
+  }
+
+  /** On daemon start: resume the membership kept on disk, if any. */
+  async resume(): Promise<void> {
+    if (!this.files.exists()) return;
+    this.node = this.files.load();
+    this.tls = this.files.loadTls();
+    if (this.node.role === 'manager') {
+      const kek = this.files.loadKek();
+      if (!kek) {
+        this.localState = 'locked';
+        this.options.log('the swarm is locked: run `shoal swarm unlock`');
+        return;
+      }
+      await this.startManager(kek, null, []);
+    }
+    this.startAgent();
+    this.localState = 'active';
+  }
+
+  init(request: InitRequest): Promise<{ nodeId: string; unlockKey: string | null }> {
+    return this.exclusive(async () => {
+      this.assertInactive();
+      const listenAddr = withPort(request.listenAddr || `0.0.0.0:${DEFAULT_CLUSTER_PORT}`);
+      const advertiseAddr = advertised(request.advertiseAddr, listenAddr);
+      const spec = { ...defaultClusterSpec(), ...request.spec };
+      const nodeId = newObjectId();
+      const clusterId = newObjectId();
+      const raftId = newRaftId();
+      const now = new Date();
+      const root = await RootCa.create({ now });
+      const { keyPem, csrPem } = await generateNodeKeyAndCsr();
+      const certPem = await root.issueNodeCertificate({
+        csrPem,
+        nodeId,
+        clusterId,
+        role: 'manager',
+        expiryMs: spec.CAConfig.NodeCertExpiry / NANOSECONDS_PER_MILLISECOND,
+        now,
+      });
+      const rootPem = root.toPem();
+      this.tls = { rootBundlePem: rootPem.certPem, certPem, keyPem };
+      const kek = randomBytes(32);
+      const unlockKey = request.autolock ? formatUnlockKey(kek) : null;
+      this.node = {
+        nodeId,
+        clusterId,
+        role: 'manager',
+        raftId,
+        advertiseAddr,
+        listenAddr,
+        managers: [advertiseAddr],
+        autolock: request.autolock,
+      };
+      this.files.saveTls(this.tls);
+      if (!request.autolock) this.files.saveKek(kek);
+      this.files.save(this.node);
+      await this.startManager(kek, { voters: [raftId], learners: [], removed: [] }, []);
+      const state = this.manager!.state;
+      await waitUntil(() => state.isLeader(), 10_000, 'this manager to become leader');
+      spec.EncryptionConfig = { AutoLockManagers: request.autolock };
+      await state.propose([
+        {
+          kind: 'create',
+          table: 'cluster',
+          object: {
+            ID: clusterId,
+            Spec: spec,
+            TLSInfo: { TrustRoot: rootPem.certPem, CertIssuerSubject: '', CertIssuerPublicKey: '' },
+            RootRotationInProgress: false,
+            DataPathPort: 4789,
+            DefaultAddrPool: ['10.0.0.0/8'],
+            SubnetSize: 24,
+            JoinTokens: {
+              Worker: generateJoinToken(rootPem.certPem),
+              Manager: generateJoinToken(rootPem.certPem),
+            },
+            Internal: {
+              rootCaKeyPem: rootPem.keyPem,
+              raftIds: { [nodeId]: raftId },
+              ...(unlockKey ? { unlockKey } : {}),
+            },
+          },
+        },
+        {
+          kind: 'create',
+          table: 'nodes',
+          object: {
+            ID: nodeId,
+            Spec: { Labels: {}, Role: 'manager', Availability: request.availability },
+            Description: this.describe(),
+            Status: { State: 'unknown', Addr: hostOf(advertiseAddr) },
+            ManagerStatus: { Leader: true, Reachability: 'reachable', Addr: advertiseAddr },
+          },
+        },
+      ]);
+      this.startAgent();
+      this.localState = 'active';
+      this.options.log(`swarm initialized: node ${nodeId}, cluster ${clusterId}`);
+      return { nodeId, unlockKey };
+    });
+  }
+
+  join(request: JoinRequest): Promise<void> {
+    return this.exclusive(async () => {
+      this.assertInactive();
+      const remote = request.remoteAddrs[0];
+      if (!remote) throw new SwarmError(400, 'at least one manager address is required to join');
+      const listenAddr = withPort(request.listenAddr || `0.0.0.0:${DEFAULT_CLUSTER_PORT}`);
+      const advertiseAddr = advertised(request.advertiseAddr, listenAddr);
+      this.localState = 'pending';
+      try {
+        const joined = await joinCluster({
+          remoteAddr: withPort(remote),
+          token: request.token,
+          advertiseAddr,
+          availability: request.availability,
+          description: this.describe(),
+        });
+        this.tls = joined.tls;
+        this.node = {
+          nodeId: joined.nodeId,
+          clusterId: joined.clusterId,
+          role: joined.role,
+          raftId: null,
+          advertiseAddr,
+          listenAddr,
+          managers: joined.managers.map((m) => m.addr),
+          autolock: false,
+        };
+        if (this.node.managers.length === 0) this.node.managers = [withPort(remote)];
+        this.files.saveTls(this.tls);
+        this.files.save(this.node);
+        if (joined.role === 'manager') await this.joinAsManager(joined.managers);
+        this.startAgent();
+        this.localState = 'active';
+        this.options.log(`joined the swarm as a ${joined.role}: node ${joined.nodeId}`);
+      } catch (error) {
+        await this.stopRuntime();
+        this.files.clear();
+        this.node = null;
+        this.localState = 'inactive';
+        if (error instanceof SwarmError) throw error;
+        const status = (error as { status?: number }).status ?? 503;
+        throw new SwarmError(status, (error as Error).message);
+      }
+    });
+  }
+
+  leave(force: boolean): Promise<void> {
+    return this.exclusive(async () => {
+      if (!this.node) {
+        throw new SwarmError(503, 'This node is not part of a swarm');
+      }
+      if (this.node.role === 'manager' && !force) {
+        const managers = this.cluster ? managerAddresses(this.cluster.store).length : 1;
+        throw new SwarmError(
+          503,
+          `You are attempting to leave the swarm on a node that is participating as a manager. Removing this node leaves ${managers - 1} managers out of ${managers}. Without a Raft quorum your swarm will be inaccessible. The only way to restore a swarm that has lost consensus is to reinitialize it with \`--force-new-cluster\`. Use \`--force\` to suppress this message.`,
+        );
+      }
+      await this.stopRuntime();
+      this.files.clear();
+      this.node = null;
+      this.tls = null;
+      this.localState = 'inactive';
+      this.options.log('left the swarm');
+    });
+  }
+
+  unlock(key: string): Promise<void> {
+    return this.exclusive(async () => {
+      if (this.localState !== 'locked') throw new SwarmError(503, 'swarm is not locked!');
+      let kek: Uint8Array;
+      try {
+        kek = parseUnlockKey(key);
+      } catch {
+        throw new SwarmError(400, 'invalid key: the unlock key must look like SWMKEY-1-...');
+      }
+      try {
+        await this.startManager(kek, null, []);
+      } catch (error) {
+        await this.stopRuntime();
+        if (error instanceof StorageLockedError) {
+          throw new SwarmError(400, 'invalid key: it does not unlock the Raft data of this node');
+        }
+        throw error;
+      }
+      this.startAgent();
+      this.localState = 'active';
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.exclusive(() => this.stopRuntime());
+  }
+
+  private async joinAsManager(leaders: ManagerAddress[]): Promise<void> {
+    const node = this.node!;
+    const kek = randomBytes(32);
+    this.files.saveKek(kek);
+    await this.listen();
+    const clients = new ManagerClients(this.tls!, node.clusterId);
+    try {
+      let target = leaders[0]?.addr ?? node.managers[0]!;
+      for (let attempt = 0; ; attempt++) {
+        try {
+          const answer = await clients.joinRaft(target, node.advertiseAddr);
+          node.raftId = answer.raftId;
+          this.files.save(node);
+          await this.startManager(kek, null, answer.members);
+          return;
+        } catch (error) {
+          const redirect = /the leader is at (\S+)/.exec((error as Error).message);
+          if (!redirect || attempt >= 5) throw error;
+          target = redirect[1]!;
+        }
+      }
+    } finally {
+      clients.close();
+    }
+  }
+
+  private async listen(): Promise<void> {
+    if (this.port) return;
+    this.port = new ClusterPort(this.tls!);
+    await this.port.listen(this.node!.listenAddr);
+  }
+
+  private async startManager(
+    kek: Uint8Array,
+    bootstrap: { voters: number[]; learners: number[]; removed: number[] } | null,
+    initialPeers: ManagerAddress[],
+  ): Promise<void> {
+    const node = this.node!;
+    await this.listen();
+    const server = this.port!.server;
+    const identify = (call: unknown, roles: readonly ('manager' | 'worker')[]) => {
+      const verdict = authorize(call as Parameters<typeof authorize>[0], node.clusterId, roles);
+      if ('refusal' in verdict) throw permissionDenied(verdict.refusal);
+      return verdict.identity.nodeId;
+    };
+    this.manager = new ManagerNode({
+      nodeId: node.nodeId,
+      clusterId: node.clusterId,
+      raftId: node.raftId!,
+      raftDir: this.files.raftDir(),
+      kek,
+      tls: this.tls!,
+      server,
+      identify,
+      bootstrap,
+      initialPeers,
+      newNodeId: () => newObjectId(),
+      newRaftId: () => newRaftId(),
+      tickMs: RAFT_TICK_MS,
+      electionTicks: RAFT_ELECTION_TICKS,
+      log: this.options.log,
+      onFatal: (error) => {
+        this.options.log(`fatal: ${(error as Error).message}`);
+        this.localState = 'error';
+      },
+    });
+    const state = this.manager.state;
+    const heartbeat = clusterObject(state.store)?.Spec.Dispatcher.HeartbeatPeriod;
+    this.dispatcher = new Dispatcher({
+      state,
+      clusterId: node.clusterId,
+      heartbeatPeriodMs: heartbeat
+        ? heartbeat / NANOSECONDS_PER_MILLISECOND
+        : DEFAULT_HEARTBEAT_PERIOD_MS,
+      managers: () => managerAddresses(state.store),
+      leaderAddress: () => addressOfRaftMember(state.store, state.leader()),
+    });
+    this.dispatcher.attach(server);
+    this.manager.start();
+    this.dispatcher.start();
+  }
+
+  private startAgent(): void {
+    const node = this.node!;
+    this.agent = new AgentSession({
+      nodeId: node.nodeId,
+      clusterId: node.clusterId,
+      tls: this.tls!,
+      managers: node.managers,
+      description: () => this.describe(),
+      addr: node.advertiseAddr,
+      onReply: (reply) => {
+        const managers = reply.managers.map((m) => m.addr).filter(Boolean);
+        if (managers.length > 0 && managers.join() !== node.managers.join()) {
+          node.managers = managers;
+          this.files.save(node);
+        }
+      },
+    });
+    this.agent.start();
+  }
+
+  private async stopRuntime(): Promise<void> {
+    await this.agent?.stop();
+    this.agent = null;
+    this.dispatcher?.stop();
+    this.dispatcher = null;
+    await this.manager?.stop();
+    this.manager = null;
+    await this.port?.close();
+    this.port = null;
+  }
+
+  private describe() {
+    return describeNode({
+      ...(this.options.hostname ? { hostname: this.options.hostname } : {}),
+      version: this.options.version,
+    });
+  }
+
+  private assertInactive(): void {
+    if (this.node || this.localState !== 'inactive') {
+      throw new SwarmError(
+        503,
+        'This node is already part of a swarm. Use "shoal swarm leave" to leave this swarm and join another one.',
+      );
+    }
+  }
+
+  private exclusive<T>(run: () => Promise<T>): Promise<T> {
+    const next = this.busy.then(run, run);
+    this.busy = next.catch(() => undefined);
+    return next;
+  }
+}
+
+/** host → host:2377; host:port as is. */
+function withPort(address: string): string {
+  if (/^\[.*\]:\d+$/.test(address) || /^[^:]+:\d+$/.test(address)) return address;
+  return `${address}:${DEFAULT_CLUSTER_PORT}`;
+}
+
+/** The address to advertise: the one given (its port defaults to the listen port). */
+function advertised(advertise: string, listenAddr: string): string {
+  const listenPort = listenAddr.slice(listenAddr.lastIndexOf(':') + 1);
+  if (advertise) {
+    return /:\d+$/.test(advertise) && !advertise.endsWith(']')
+      ? advertise
+      : `${advertise}:${listenPort}`;
+  }
+  const host = hostOf(listenAddr);
+  if (host === '0.0.0.0' || host === '::' || host === '') {
+    throw new SwarmError(
+      400,
+      'could not choose an IP address to advertise: use --advertise-addr to name the address other nodes reach this one at',
+    );
+  }
+  return listenAddr;
+}
+
+async function waitUntil(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new SwarmError(503, `timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+export { SwarmError };

@@ -1,0 +1,156 @@
+// The Dispatcher.Session messages (proto/cluster.proto) as both ends see them, and the helpers
+// both ends share. Kept free of manager-only imports so the agent can use it. The loader
+// (src/rpc/protos.ts) names fields in camelCase: proto `heartbeat_period_ms` is
+// `heartbeatPeriodMs` on the wire objects.
+import type { NodeDescription, NodeRole } from '../../store/index.ts';
+
+/** A manager of the cluster, as replies name them to agents. */
+export interface ManagerAddress {
+  nodeId: string;
+  /** host:port of its cluster port. */
+  addr: string;
+  raftId: number;
+}
+
+/** SessionMessage as decoded (every field present). */
+export interface WireSessionMessage {
+  description: Uint8Array;
+  addr: string;
+  taskStatuses: Uint8Array;
+}
+
+export interface WireManagerAddress {
+  nodeId: string;
+  addr: string;
+  raftId: number;
+}
+
+/** SessionReply as decoded (every field present). */
+export interface WireSessionReply {
+  heartbeatPeriodMs: number;
+  managers: WireManagerAddress[];
+  leaderAddr: string;
+  assignments: Uint8Array;
+  role: string;
+}
+
+/** A SessionReply as the agent hands it on. */
+export interface SessionReply {
+  /** Send the next message within this many ms. */
+  heartbeatPeriodMs: number;
+  managers: ManagerAddress[];
+  /** Non-empty when the manager is not the leader: the agent reconnects there. */
+  leaderAddr: string;
+  /** The node's role as the cluster sees it now; '' in a redirect. */
+  role: NodeRole | '';
+  /** JSON of the node's task assignments (empty until the services issue). */
+  assignments: Uint8Array;
+}
+
+/** The largest description JSON a session accepts. */
+export const MAX_DESCRIPTION_BYTES = 64 * 1024;
+
+export function managerToWire(m: ManagerAddress): WireManagerAddress {
+  return { nodeId: m.nodeId, addr: m.addr, raftId: m.raftId };
+}
+
+export function managerFromWire(m: WireManagerAddress): ManagerAddress {
+  return { nodeId: m.nodeId, addr: m.addr, raftId: Number(m.raftId) };
+}
+
+export function replyFromWire(reply: WireSessionReply): SessionReply {
+  return {
+    heartbeatPeriodMs: Number(reply.heartbeatPeriodMs),
+    managers: (reply.managers ?? []).map(managerFromWire),
+    leaderAddr: reply.leaderAddr ?? '',
+    role: reply.role === 'manager' || reply.role === 'worker' ? reply.role : '',
+    assignments: reply.assignments ?? new Uint8Array(),
+  };
+}
+
+/**
+ * The host part of `host:port` ('[v6]:port' and a bare host also work); '' when there is none.
+ * grpc-js peers may carry a scheme ('ipv4:1.2.3.4:5'), which is dropped.
+ */
+export function hostOf(address: string): string {
+  let rest = address.trim().replace(/^(ipv4|ipv6):/, '');
+  if (rest.startsWith('[')) {
+    const end = rest.indexOf(']');
+    return end > 0 ? rest.slice(1, end) : '';
+  }
+  const colons = rest.split(':').length - 1;
+  if (colons === 1) rest = rest.slice(0, rest.indexOf(':'));
+  // More than one colon without brackets: a bare IPv6 address.
+  return rest;
+}
+
+/**
+ * The host of a peer as grpc-js's server reports it (`${remoteAddress}:${remotePort}`, IPv6
+ * unbracketed); IPv4-mapped IPv6 addresses come back as plain IPv4.
+ */
+export function peerHost(peer: string): string {
+  const colon = peer.lastIndexOf(':');
+  let host = colon > 0 ? peer.slice(0, colon) : peer;
+  if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(host);
+  return mapped ? mapped[1]! : host;
+}
+
+/** True for addresses that name no particular host (0.0.0.0, ::). */
+export function isUnspecifiedHost(host: string): boolean {
+  return host === '' || host === '0.0.0.0' || host === '::' || host === '[::]';
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isLabels(value: unknown): value is Record<string, string> {
+  return isRecord(value) && Object.values(value).every((v) => typeof v === 'string');
+}
+
+function isCount(value: unknown): value is number {
+  return Number.isSafeInteger(value) && (value as number) >= 0;
+}
+
+/**
+ * Parses and checks a node description an agent sent, keeping only the known fields (an agent
+ * cannot put anything else into the store). Throws an Error naming the problem.
+ */
+export function parseNodeDescription(bytes: Uint8Array): NodeDescription {
+  if (bytes.length > MAX_DESCRIPTION_BYTES) {
+    throw new Error(`node description is ${bytes.length} bytes, over ${MAX_DESCRIPTION_BYTES}`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('utf8'));
+  } catch {
+    throw new Error('node description is not JSON');
+  }
+  if (!isRecord(value)) throw new Error('node description must be an object');
+  const { Hostname, Platform, Resources, Engine } = value;
+  if (typeof Hostname !== 'string' || Hostname.length > 255) {
+    throw new Error('node description needs a Hostname');
+  }
+  if (
+    !isRecord(Platform) ||
+    typeof Platform.Architecture !== 'string' ||
+    typeof Platform.OS !== 'string'
+  ) {
+    throw new Error('node description needs Platform { Architecture, OS }');
+  }
+  if (!isRecord(Resources) || !isCount(Resources.NanoCPUs) || !isCount(Resources.MemoryBytes)) {
+    throw new Error('node description needs Resources { NanoCPUs, MemoryBytes }');
+  }
+  if (!isRecord(Engine) || typeof Engine.EngineVersion !== 'string') {
+    throw new Error('node description needs Engine { EngineVersion, Labels }');
+  }
+  const labels = Engine.Labels ?? {};
+  if (!isLabels(labels)) throw new Error('node description Engine.Labels must map strings');
+  return {
+    Hostname,
+    Platform: { Architecture: Platform.Architecture, OS: Platform.OS },
+    Resources: { NanoCPUs: Resources.NanoCPUs, MemoryBytes: Resources.MemoryBytes },
+    Engine: { EngineVersion: Engine.EngineVersion, Labels: { ...labels } },
+  };
+}

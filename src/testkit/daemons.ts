@@ -1,0 +1,129 @@
+// Shoal daemons as real processes on loopback addresses (127.0.0.x), each with its own data
+// dir and API socket, and the `shoal` CLI run against any of them — for tests and the demo.
+
+import type { ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { hasExited, killHard, spawnLogged, tail, waitFor } from './processes.ts';
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface DaemonProcess {
+  name: string;
+  /** Loopback address of this node, e.g. 127.0.0.3. */
+  ip: string;
+  /** host:port of its cluster port. */
+  clusterAddr: string;
+  dataDir: string;
+  socket: string;
+  log: string;
+  child: ChildProcess | null;
+}
+
+export class DaemonProcesses {
+  readonly daemons: DaemonProcess[] = [];
+
+  constructor(
+    private readonly root: string,
+    /** The command that starts `shoal`: e.g. [process.execPath, 'dist/shoal.mjs']. */
+    private readonly shoal: string[],
+  ) {}
+
+  /** Adds and starts a daemon named node-<n> on 127.0.0.<n> with cluster port `port`. */
+  async add(index: number, port: number): Promise<DaemonProcess> {
+    const name = `node-${index}`;
+    const dir = join(this.root, name);
+    mkdirSync(dir, { recursive: true });
+    const daemon: DaemonProcess = {
+      name,
+      ip: `127.0.0.${index}`,
+      clusterAddr: `127.0.0.${index}:${port}`,
+      dataDir: join(dir, 'data'),
+      socket: join(dir, 'shoal.sock'),
+      log: join(dir, 'daemon.log'),
+      child: null,
+    };
+    this.daemons.push(daemon);
+    await this.start(daemon);
+    return daemon;
+  }
+
+  async start(daemon: DaemonProcess): Promise<void> {
+    const [command, ...prefix] = this.shoal;
+    daemon.child = spawnLogged(
+      command!,
+      [
+        ...prefix,
+        'daemon',
+        '--data-dir',
+        daemon.dataDir,
+        '-H',
+        `unix://${daemon.socket}`,
+        '--hostname',
+        daemon.name,
+      ],
+      daemon.log,
+    );
+    await waitFor(`${daemon.name}'s API socket`, 15_000, async () => {
+      if (daemon.child && hasExited(daemon.child)) {
+        throw new Error(`${daemon.name} exited; log tail:\n${tail(daemon.log)}`);
+      }
+      if (!existsSync(daemon.socket)) return undefined;
+      return (await this.cli(daemon, ['info', '-f', '{{.Swarm.LocalNodeState}}'])).code === 0
+        ? true
+        : undefined;
+    });
+  }
+
+  /** SIGKILL: the daemon gets no chance to clean up, as in a power cut. */
+  async kill(daemon: DaemonProcess): Promise<void> {
+    const child = daemon.child;
+    daemon.child = null;
+    if (child) await killHard(child);
+  }
+
+  /** Runs `shoal -H <daemon> args...` and collects what it printed. */
+  cli(daemon: DaemonProcess, args: string[], input?: string): Promise<CliResult> {
+    const [command, ...prefix] = this.shoal;
+    return new Promise((resolve, reject) => {
+      const child = spawn(command!, [...prefix, '-H', `unix://${daemon.socket}`, ...args], {
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk) => {
+        stdout += chunk;
+      });
+      child.stderr.on('data', (chunk) => {
+        stderr += chunk;
+      });
+      const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+      child.on('error', reject);
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        resolve({ code: code ?? -1, stdout, stderr });
+      });
+      child.stdin.end(input ?? '');
+    });
+  }
+
+  /** Runs a CLI command that must succeed; returns its standard output. */
+  async ok(daemon: DaemonProcess, args: string[]): Promise<string> {
+    const result = await this.cli(daemon, args);
+    if (result.code !== 0) {
+      throw new Error(
+        `shoal ${args.join(' ')} on ${daemon.name} exited ${result.code}: ${result.stderr}\nlog tail:\n${tail(daemon.log)}`,
+      );
+    }
+    return result.stdout;
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.daemons.map((d) => this.kill(d)));
+  }
+}
