@@ -1,85 +1,119 @@
-// `npm run demo`: a three-member Raft cluster of real `shoal raft-kv` processes on loopback.
-// Shows the election, replication to every member, a SIGKILL of the leader with the new
-// election and the write that follows it, and the old leader catching up after a restart.
+// `npm run demo`: a real three-node Shoal cluster on this machine (daemons on 127.0.0.1-3,
+// each with its own data dir and API socket). node-1 initializes the swarm, node-2 and
+// node-3 join as managers; then the leader is SIGKILLed and the cluster carries on, and the
+// old leader comes back. On a terminal the cluster keeps running for you to try commands.
+// `npm run demo -- raft` runs the Raft key-value demo instead (scripts/demo-raft.ts).
 import { join } from 'node:path';
-import { LeaderWriter, MemberProcesses } from '../src/raftkv/member-processes.ts';
-import { KvClient } from '../src/rpc/index.ts';
 import {
+  type DaemonProcess,
+  DaemonProcesses,
   freePorts,
   installCleanupHandlers,
   makeTempDir,
   removeTempDirs,
+  waitFor,
 } from '../src/testkit/index.ts';
 
-const root = join(import.meta.dirname, '..');
-const say = (line: string) => console.log(`\x1b[1m==>\x1b[0m ${line}`);
-
-async function showMembers(cluster: MemberProcesses): Promise<void> {
-  for (let i = 0; i < cluster.size; i++) {
-    const status = await cluster.status(i).catch(() => undefined);
-    const m = cluster.member(i);
-    const line = status
-      ? `${status.role.padEnd(9)} term ${status.term}, commit ${status.commit}, applied ${status.applied}`
-      : 'down';
-    console.log(`    member ${m.id} (client ${m.client}): ${line}`);
-  }
+if (process.argv.includes('raft')) {
+  await import('./demo-raft.ts');
+} else {
+  await clusterDemo();
 }
 
-installCleanupHandlers();
-const dir = makeTempDir('shoal-demo-');
-const cluster = new MemberProcesses({
-  root: dir,
-  ports: await freePorts(6),
-  shoal: [process.execPath, join(root, 'dist/shoal.mjs')],
-});
-try {
-  say(`starting 3 Raft members (shoal raft-kv), each its own process, data in ${dir}`);
-  let started = Date.now();
-  await cluster.start(20_000);
-  const leader = await cluster.leader(5_000);
-  say(`member ${leader + 1} won the election in ${Date.now() - started} ms`);
-  await showMembers(cluster);
+async function clusterDemo(): Promise<void> {
+  const root = join(import.meta.dirname, '..');
+  const cli = join(root, 'bin/shoal.mjs');
+  const say = (line: string) => console.log(`\n\x1b[1m==> ${line}\x1b[0m`);
+  installCleanupHandlers();
+  const dir = makeTempDir('shoal-demo-');
+  const cluster = new DaemonProcesses(dir, [process.execPath, cli]);
+  const show = async (node: DaemonProcess, args: string[]) => {
+    console.log(`$ shoal -H unix://${node.socket} ${args.join(' ')}`);
+    process.stdout.write(await cluster.ok(node, args));
+  };
+  try {
+    const [port] = await freePorts(1);
+    say(`starting three daemons (node-1..3 on 127.0.0.1..3), state under ${dir}`);
+    const nodes: DaemonProcess[] = [];
+    for (let i = 1; i <= 3; i++) nodes.push(await cluster.add(i, port!));
+    const [n1, n2, n3] = nodes as [DaemonProcess, DaemonProcess, DaemonProcess];
 
-  const writer = new LeaderWriter(cluster.member(leader).client);
-  say('writing 200 keys through the leader (each acknowledged once on a majority, fsynced)');
-  started = Date.now();
-  for (let i = 0; i < 200; i++) await writer.put(`demo-${i}`, Buffer.from(`value ${i}`));
-  say(`200 writes in ${Date.now() - started} ms; every member applies them:`);
-  await new Promise((resolve) => setTimeout(resolve, 300));
-  await showMembers(cluster);
-
-  say(`SIGKILL the leader (member ${leader + 1})`);
-  await cluster.kill(leader);
-  started = Date.now();
-  const survivor = cluster.member((leader + 1) % cluster.size).client;
-  writer.retarget(survivor);
-  for (;;) {
-    try {
-      await writer.put('after-failover', Buffer.from('still writable'));
-      break;
-    } catch {
-      writer.retarget(cluster.member((leader + 1 + (Date.now() % 2)) % cluster.size).client);
-      await new Promise((resolve) => setTimeout(resolve, 20));
+    say('node-1: swarm init (a 1 s dispatcher heartbeat makes the demo quick)');
+    await show(n1, [
+      'swarm',
+      'init',
+      '--advertise-addr',
+      n1.clusterAddr,
+      '--listen-addr',
+      n1.clusterAddr,
+      '--dispatcher-heartbeat',
+      '1s',
+    ]);
+    const token = (await cluster.ok(n1, ['swarm', 'join-token', '-q', 'manager'])).trim();
+    for (const node of [n2, n3]) {
+      say(`${node.name}: swarm join as a manager (mutual TLS, CA pinned by the token)`);
+      await show(node, [
+        'swarm',
+        'join',
+        '--token',
+        token,
+        '--advertise-addr',
+        node.clusterAddr,
+        '--listen-addr',
+        node.clusterAddr,
+        n1.clusterAddr,
+      ]);
     }
-  }
-  const next = await cluster.leader(5_000);
-  say(
-    `member ${next + 1} leads now; first write accepted ${Date.now() - started} ms after the kill`,
-  );
-  await showMembers(cluster);
+    await waitFor('three reachable managers', 30_000, async () => {
+      const out = await cluster.ok(n2, ['node', 'ls', '--format', '{{.ManagerStatus}}']);
+      return out.split('\n').filter((s) => s === 'Leader' || s === 'Reachable').length === 3
+        ? true
+        : undefined;
+    });
+    await show(n2, ['node', 'ls']);
 
-  say(`restarting member ${leader + 1} on its own data dir: it catches up from the log`);
-  await cluster.restart(leader, 20_000);
-  await showMembers(cluster);
-  const client = new KvClient(cluster.member(leader).client);
-  const value = await client.get('after-failover', false);
-  say(`member ${leader + 1} reads after-failover = "${Buffer.from(value.value).toString()}"`);
-  client.close();
-  writer.close();
-  say(
-    'done. The simulator checks the same code under thousands of faults: npm run sim -- --seeds 1000',
-  );
-} finally {
-  await cluster.stop();
-  removeTempDirs();
+    say('SIGKILL node-1, the leader: the two other managers elect a new one');
+    await cluster.kill(n1);
+    const started = Date.now();
+    await waitFor('a write to succeed', 30_000, async () =>
+      (await cluster.cli(n2, ['node', 'update', '--label-add', 'demo=survived', 'node-3'])).code ===
+      0
+        ? true
+        : undefined,
+    );
+    console.log(`(first write accepted ${Date.now() - started} ms after the kill)`);
+    await waitFor('node-1 to be seen down', 30_000, async () =>
+      (await cluster.ok(n2, ['node', 'ls', '--format', '{{.Hostname}} {{.Status}}'])).includes(
+        'node-1 Down',
+      )
+        ? true
+        : undefined,
+    );
+    await show(n2, ['node', 'ls']);
+
+    say('restarting node-1: it rejoins from its own data dir and catches up');
+    await cluster.start(n1);
+    await waitFor('node-1 to be ready again', 30_000, async () =>
+      (await cluster.ok(n3, ['node', 'ls', '--format', '{{.Hostname}} {{.Status}}'])).includes(
+        'node-1 Ready',
+      )
+        ? true
+        : undefined,
+    );
+    await show(n1, ['node', 'inspect', '--pretty', 'node-3']);
+
+    say('the cluster is yours to try');
+    for (const node of nodes)
+      console.log(`  export SHOAL_HOST=unix://${node.socket}   # ${node.name}`);
+    console.log(`  node ${cli} node ls`);
+    console.log(`  node ${cli} info`);
+    console.log(`  node ${cli} swarm join-token worker`);
+    if (process.stdout.isTTY) {
+      console.log('\nPress Ctrl-C to stop the cluster and remove its data.');
+      await new Promise(() => {});
+    }
+  } finally {
+    await cluster.stop();
+    removeTempDirs();
+  }
 }

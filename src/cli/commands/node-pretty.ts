@@ -11,7 +11,8 @@ function bytes(value: number): string {
     size /= 1024;
     unit++;
   }
-  return `${Number(size.toFixed(4)).toString()}${units[unit]}`;
+  // docker's units.BytesSize: four significant digits.
+  return `${Number(size.toPrecision(4)).toString()}${units[unit]}`;
 }
 
 export function prettyNode(node: Node): string {

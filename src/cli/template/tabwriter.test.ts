@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { displayWidth, TabWriterFlags as F, TabWriter } from './tabwriter.ts';
 
 // Test vectors from docker/cli's fork of Go's text/tabwriter (tabwriter_test.go), minus the
-// FilterHTML / Escape cases, which are not implemented.
+// FilterHTML / Escape cases, which this port leaves out.
 type Case = [
   name: string,
   min: number,
