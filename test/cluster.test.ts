@@ -185,4 +185,34 @@ test('a cluster forms, survives its leader, and refuses bad joins', {
   });
   // Nothing of the refused joins was recorded.
   assert.equal(rows(await cluster.ok(n2, ['node', 'ls', '--format', format])).length, 4);
+
+  // Promotion: the worker gets a manager certificate and a Raft seat.
+  assert.match(
+    await cluster.ok(n2, ['node', 'promote', 'node-4']),
+    /Node node-4 promoted to a manager/,
+  );
+  await waitFor('node-4 to serve manager commands', 30_000, async () =>
+    (await cluster.cli(n4, ['node', 'ls'])).code === 0 ? true : undefined,
+  );
+  // Demotion of the dead manager (the three live ones keep a quorum), then of the leader.
+  assert.match(await cluster.ok(n3, ['node', 'demote', 'node-1']), /demoted to a worker/);
+  const leader = rows(await cluster.ok(n3, ['node', 'ls', '--format', format])).find(
+    (r) => r.ManagerStatus === 'Leader',
+  )!;
+  assert.match(await cluster.ok(n4, ['node', 'demote', leader.Hostname]), /demoted to a worker/);
+  const demoted = nodes.find((n) => n.name === leader.Hostname)!;
+  await waitFor('the demoted leader to act as a worker', 30_000, async () => {
+    const result = await cluster.cli(demoted, ['node', 'ls']);
+    return result.code === 1 && /Worker nodes can't be used/.test(result.stderr) ? true : undefined;
+  });
+  const survivors = nodes.filter((n) => n !== demoted && n !== n1);
+  const last = survivors.find((n) => n !== n4)!;
+  await waitFor('two managers left', 30_000, async () => {
+    const listed = rows(await cluster.ok(n4, ['node', 'ls', '--format', format]));
+    return listed.filter((r) => r.ManagerStatus !== '').length === 2 ? true : undefined;
+  });
+  assert.match(await cluster.ok(n4, ['node', 'demote', last.name]), /demoted to a worker/);
+  const lastOne = await cluster.cli(n4, ['node', 'demote', 'node-4']);
+  assert.equal(lastOne.code, 1);
+  assert.match(lastOne.stderr, /attempting to demote the last manager of the swarm/);
 });

@@ -77,6 +77,11 @@ export class NodeStateStore {
     rmSync(this.path('raft/kek'), { force: true });
   }
 
+  /** A demoted manager's Raft log and key are of no further use. */
+  removeRaftData(): void {
+    rmSync(this.path('raft'), { recursive: true, force: true });
+  }
+
   raftDir(): string {
     return this.path('raft');
   }

@@ -37,6 +37,7 @@ import {
 } from './defaults.ts';
 import { newObjectId, newRaftId } from './identifiers.ts';
 import { joinCluster } from './join.ts';
+import { renewCertificate } from './renew.ts';
 import { type NodeState, NodeStateStore } from './node-state.ts';
 import { SwarmError } from './swarm-error.ts';
 
@@ -75,6 +76,7 @@ export class SwarmNode {
   private dispatcher: Dispatcher | null = null;
   private agent: AgentSession | null = null;
   private tls: TlsMaterial | null = null;
+  private adopting = false;
   /** Serializes init, join, leave and unlock. */
   private busy: Promise<unknown> = Promise.resolve();
 
@@ -290,6 +292,51 @@ export class SwarmNode {
     await this.exclusive(() => this.stopRuntime());
   }
 
+  /** Promotes or demotes a node of the cluster (this node must be a manager). */
+  async changeNodeRole(nodeId: string, role: 'manager' | 'worker', version: number): Promise<void> {
+    if (!this.manager) throw new SwarmError(503, 'This node is not a swarm manager.');
+    await this.manager.roles.change(nodeId, role, version);
+  }
+
+  /**
+   * The cluster changed this node's role: get a certificate for the new role, then start or
+   * stop the manager parts. Runs once at a time; a failure is retried on a later heartbeat.
+   */
+  private adoptRole(role: 'manager' | 'worker'): void {
+    if (this.adopting) return;
+    this.adopting = true;
+    void this.exclusive(async () => {
+      const node = this.node;
+      if (!node || node.role === role) return;
+      this.options.log(`the cluster made this node a ${role}`);
+      this.tls = await renewCertificate(this.tls!, node.clusterId, node.managers);
+      this.files.saveTls(this.tls);
+      this.agent?.updateTls(this.tls);
+      this.port?.updateTls(this.tls);
+      node.role = role;
+      if (role === 'manager') {
+        this.files.save(node);
+        await this.joinAsManager(
+          node.managers.map((addr) => ({ nodeId: '', addr, raftId: 0 })).filter((m) => m.addr),
+        );
+      } else {
+        this.dispatcher?.stop();
+        this.dispatcher = null;
+        await this.manager?.stop();
+        this.manager = null;
+        await this.port?.close();
+        this.port = null;
+        node.raftId = null;
+        this.files.removeRaftData();
+        this.files.save(node);
+      }
+    })
+      .catch((error: unknown) => this.options.log(`role change: ${(error as Error).message}`))
+      .finally(() => {
+        this.adopting = false;
+      });
+  }
+
   private async joinAsManager(leaders: ManagerAddress[]): Promise<void> {
     const node = this.node!;
     const kek = randomBytes(32);
@@ -387,6 +434,7 @@ export class SwarmNode {
           node.managers = managers;
           this.files.save(node);
         }
+        if (reply.role && reply.role !== node.role) this.adoptRole(reply.role);
       },
     });
     this.agent.start();

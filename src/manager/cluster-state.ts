@@ -194,6 +194,11 @@ export class ClusterState {
     }
   }
 
+  /** Asks the leader (this member) to hand leadership to `target`; false if it cannot. */
+  transferLeadership(target: NodeId): boolean {
+    return this.replica.transferLeadership(target);
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.ticker) clearInterval(this.ticker);

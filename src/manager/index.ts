@@ -12,3 +12,4 @@ export { ManagerNode, type ManagerNodeOptions, permissionDenied } from './manage
 export { decodeMemberContext, encodeMemberContext, ManagerServer } from './manager-server.ts';
 export { ManagerClients } from './peer-clients.ts';
 export { StoreStateMachine } from './state-machine.ts';
+export { RoleChangeError, RoleChanger } from './roles.ts';

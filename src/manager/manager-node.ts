@@ -13,6 +13,7 @@ import { ClusterState } from './cluster-state.ts';
 import { addressOfRaftMember, type ManagerAddress, managerAddresses } from './cluster-view.ts';
 import { decodeMemberContext, ManagerServer } from './manager-server.ts';
 import { ManagerClients } from './peer-clients.ts';
+import { RoleChanger } from './roles.ts';
 
 const GRPC_PERMISSION_DENIED = 7;
 const MEMBERSHIP_CHECK_MS = 500;
@@ -42,6 +43,7 @@ export interface ManagerNodeOptions {
 
 export class ManagerNode {
   readonly state: ClusterState;
+  readonly roles: RoleChanger;
   readonly clients: ManagerClients;
   private readonly transport: RaftTransport;
   private readonly storage: RaftStorage;
@@ -104,8 +106,13 @@ export class ManagerNode {
       newNodeId: options.newNodeId,
       identify: (call) => options.identify(call, ['manager', 'worker']),
     }).attach(options.server);
+    this.roles = new RoleChanger({
+      state: this.state,
+      forward: (addr, nodeId, role, version) => this.clients.changeRole(addr, nodeId, role, version),
+    });
     new ManagerServer({
       state: this.state,
+      roles: this.roles,
       newRaftId: options.newRaftId,
       identifyManager: (call) => options.identify(call, ['manager']),
     }).attach(options.server);

@@ -7,12 +7,14 @@ import { clusterServiceDefinition, RpcError, unaryHandler } from '../rpc/index.t
 import { type Batch, decodeBatch, StoreError } from '../store/index.ts';
 import { type ClusterState, QuorumLostError } from './cluster-state.ts';
 import { addressOfRaftMember, clusterObject, managerAddresses } from './cluster-view.ts';
+import type { RoleChanger } from './roles.ts';
 
 const GRPC_FAILED_PRECONDITION = 9;
 const GRPC_PERMISSION_DENIED = 7;
 
 export interface ManagerServerOptions {
   state: ClusterState;
+  roles: RoleChanger;
   newRaftId: () => number;
   /** The caller's node id if it holds a manager certificate of this cluster; else throws. */
   identifyManager: (call: grpc.ServerUnaryCall<unknown, unknown>) => string;
@@ -37,6 +39,21 @@ export function decodeMemberContext(bytes: Uint8Array): MemberContext | null {
   }
 }
 
+/** Runs a write and turns its failure into the answer's error code (the store's, or ours). */
+async function outcome(run: () => Promise<void>): Promise<{ errorCode: string; message: string }> {
+  try {
+    await run();
+    return { errorCode: '', message: '' };
+  } catch (error) {
+    if (error instanceof QuorumLostError) return { errorCode: 'unavailable', message: error.message };
+    const code = (error as { code?: unknown }).code;
+    if (error instanceof StoreError || typeof code === 'string') {
+      return { errorCode: String(code), message: (error as Error).message };
+    }
+    throw error;
+  }
+}
+
 export class ManagerServer {
   constructor(private readonly options: ManagerServerOptions) {}
 
@@ -50,6 +67,21 @@ export class ManagerServer {
       }),
       JoinRaft: unaryHandler(async (request: { addr: string }, call) =>
         this.joinRaft(identify(call), request.addr),
+      ),
+      ChangeRole: unaryHandler(
+        async (request: { nodeId: string; role: string; version: number }, call) => {
+          identify(call);
+          if (!this.options.state.isLeader()) {
+            return { errorCode: 'unavailable', message: new QuorumLostError().message };
+          }
+          return outcome(() =>
+            this.options.roles.change(
+              request.nodeId,
+              request.role === 'manager' ? 'manager' : 'worker',
+              request.version,
+            ),
+          );
+        },
       ),
     });
   }

@@ -47,6 +47,21 @@ export class ManagerClients {
     }
   }
 
+  /** Forwards a promotion or demotion to the leader at `addr`. */
+  async changeRole(addr: string, nodeId: string, role: string, version: number): Promise<void> {
+    const response = await callUnary<object, { errorCode: string; message: string }>(
+      this.client(addr),
+      clusterServiceDefinition('Manager'),
+      'ChangeRole',
+      { nodeId, role, version },
+      CALL_TIMEOUT_MS,
+    );
+    if (response.errorCode === 'unavailable') throw new QuorumLostError();
+    if (response.errorCode) {
+      throw Object.assign(new Error(response.message), { code: response.errorCode });
+    }
+  }
+
   joinRaft(addr: string, ownAddr: string): Promise<{ raftId: number; members: ManagerAddress[] }> {
     return callUnary(
       this.client(addr),

@@ -61,9 +61,17 @@ export const clusterProtoDescriptor = {
                 members: { rule: 'repeated', type: 'ManagerAddress', id: 2 },
               },
             },
+            ChangeRoleRequest: {
+              fields: {
+                nodeId: { type: 'string', id: 1 },
+                role: { type: 'string', id: 2 },
+                version: { type: 'uint64', id: 3 },
+              },
+            },
             Manager: {
               methods: {
                 Propose: { requestType: 'ProposeRequest', responseType: 'ProposeResponse' },
+                ChangeRole: { requestType: 'ChangeRoleRequest', responseType: 'ProposeResponse' },
                 JoinRaft: { requestType: 'RaftJoinRequest', responseType: 'RaftJoinResponse' },
               },
             },

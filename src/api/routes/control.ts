@@ -30,6 +30,8 @@ export interface SwarmControl {
     availability: NodeAvailability;
   }): Promise<void>;
   leave(force: boolean): Promise<void>;
+  /** Promotion or demotion: changes the Raft membership, so it runs on the leader. */
+  changeNodeRole(nodeId: string, role: 'manager' | 'worker', version: number): Promise<void>;
   unlock(key: string): Promise<void>;
 }
 

@@ -1,6 +1,6 @@
 // /nodes endpoints, shaped as the Docker Engine API (v1.41) answers them.
 import type { Node, NodeSpec } from '../../store/index.ts';
-import { BadRequestError, NotImplementedError } from '../errors.ts';
+import { BadRequestError } from '../errors.ts';
 import { parseFilters, queryBool, queryInt } from '../request.ts';
 import { empty, json, type Router } from '../router.ts';
 import type { SwarmControl } from './control.ts';
@@ -83,19 +83,24 @@ export function addNodeRoutes(router: Router, control: SwarmControl): void {
     const cluster = requireManager(control);
     const version = queryInt(context.query, 'version');
     if (version === undefined) throw new BadRequestError('the version of the node is required');
-    const node = findNode(cluster, context.params.id!);
+    let node = findNode(cluster, context.params.id!);
     const spec = (await context.body<Partial<NodeSpec>>()) ?? {};
     validateSpec(spec);
+    let expected = version;
     if (spec.Role !== undefined && spec.Role !== node.Spec.Role) {
-      throw new NotImplementedError(
-        'changing a node role (promote/demote) is not supported yet by this Shoal version',
-      );
+      await control.changeNodeRole(node.ID, spec.Role, version);
+      node = findNode(cluster, node.ID);
+      expected = node.Version.Index;
+      const unchanged =
+        (spec.Availability ?? node.Spec.Availability) === node.Spec.Availability &&
+        JSON.stringify(spec.Labels ?? {}) === JSON.stringify(node.Spec.Labels);
+      if (unchanged) return empty(200);
     }
     await cluster.propose([
       {
         kind: 'update',
         table: 'nodes',
-        expectedVersion: version,
+        expectedVersion: expected,
         object: {
           ...node,
           Spec: {
