@@ -39,30 +39,13 @@ async function clusterDemo(): Promise<void> {
     const [n1, n2, n3] = nodes as [DaemonProcess, DaemonProcess, DaemonProcess];
 
     say('node-1: swarm init (a 1 s dispatcher heartbeat makes the demo quick)');
-    await show(n1, [
-      'swarm',
-      'init',
-      '--advertise-addr',
-      n1.clusterAddr,
-      '--listen-addr',
-      n1.clusterAddr,
-      '--dispatcher-heartbeat',
-      '1s',
-    ]);
+    process.stdout.write(await cluster.initSwarm(n1, ['--dispatcher-heartbeat', '1s']));
     const token = (await cluster.ok(n1, ['swarm', 'join-token', '-q', 'manager'])).trim();
     for (const node of [n2, n3]) {
       say(`${node.name}: swarm join as a manager (mutual TLS, CA pinned by the token)`);
-      await show(node, [
-        'swarm',
-        'join',
-        '--token',
-        token,
-        '--advertise-addr',
-        node.clusterAddr,
-        '--listen-addr',
-        node.clusterAddr,
-        n1.clusterAddr,
-      ]);
+      const joined = await cluster.joinSwarm(node, token, n1.clusterAddr);
+      if (joined.code !== 0) throw new Error(joined.stderr);
+      process.stdout.write(joined.stdout);
     }
     await waitFor('three reachable managers', 30_000, async () => {
       const out = await cluster.ok(n2, ['node', 'ls', '--format', '{{.ManagerStatus}}']);

@@ -56,28 +56,9 @@ test('a cluster forms, survives its leader, and refuses bad joins', {
     (typeof nodes)[0],
   ];
   const joinNode = (node: typeof n1, token: string, remote: string) =>
-    cluster.cli(node, [
-      'swarm',
-      'join',
-      '--token',
-      token,
-      '--advertise-addr',
-      node.clusterAddr,
-      '--listen-addr',
-      node.clusterAddr,
-      remote,
-    ]);
+    cluster.joinSwarm(node, token, remote);
 
-  const init = await cluster.ok(n1, [
-    'swarm',
-    'init',
-    '--advertise-addr',
-    n1.clusterAddr,
-    '--listen-addr',
-    n1.clusterAddr,
-    '--dispatcher-heartbeat',
-    '1s',
-  ]);
+  const init = await cluster.initSwarm(n1, ['--dispatcher-heartbeat', '1s']);
   assert.match(init, /Swarm initialized: current node \(\w{25}\) is now a manager\./);
   assert.match(
     init,

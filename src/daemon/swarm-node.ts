@@ -37,9 +37,12 @@ import {
 } from './defaults.ts';
 import { newObjectId, newRaftId } from './identifiers.ts';
 import { joinCluster } from './join.ts';
-import { renewCertificate } from './renew.ts';
 import { type NodeState, NodeStateStore } from './node-state.ts';
+import { renewCertificate } from './renew.ts';
 import { SwarmError } from './swarm-error.ts';
+
+/** Managers tried, redirects included, when asking for a Raft seat. */
+const MAX_JOIN_ATTEMPTS = 8;
 
 export type LocalNodeState = 'inactive' | 'pending' | 'active' | 'locked' | 'error';
 
@@ -228,7 +231,9 @@ export class SwarmNode {
         if (this.node.managers.length === 0) this.node.managers = [withPort(remote)];
         this.files.saveTls(this.tls);
         this.files.save(this.node);
-        if (joined.role === 'manager') await this.joinAsManager(joined.managers);
+        if (joined.role === 'manager') {
+          await this.joinAsManager([...joined.managers.map((m) => m.addr), withPort(remote)]);
+        }
         this.startAgent();
         this.localState = 'active';
         this.options.log(`joined the swarm as a ${joined.role}: node ${joined.nodeId}`);
@@ -313,13 +318,13 @@ export class SwarmNode {
       this.files.saveTls(this.tls);
       this.agent?.updateTls(this.tls);
       this.port?.updateTls(this.tls);
-      node.role = role;
       if (role === 'manager') {
+        await this.joinAsManager(node.managers);
+        // Only now: a failed attempt leaves the old role, so the next heartbeat retries.
+        node.role = role;
         this.files.save(node);
-        await this.joinAsManager(
-          node.managers.map((addr) => ({ nodeId: '', addr, raftId: 0 })).filter((m) => m.addr),
-        );
       } else {
+        node.role = role;
         this.dispatcher?.stop();
         this.dispatcher = null;
         await this.manager?.stop();
@@ -337,15 +342,21 @@ export class SwarmNode {
       });
   }
 
-  private async joinAsManager(leaders: ManagerAddress[]): Promise<void> {
+  /**
+   * Asks for a Raft seat: tries the managers it knows in turn (some may be down) and follows
+   * a follower's answer naming the leader.
+   */
+  private async joinAsManager(candidates: string[]): Promise<void> {
     const node = this.node!;
     const kek = randomBytes(32);
     this.files.saveKek(kek);
     await this.listen();
     const clients = new ManagerClients(this.tls!, node.clusterId);
+    const queue = [...new Set(candidates.filter(Boolean))];
+    let lastError: unknown = new Error('no manager address is known');
     try {
-      let target = leaders[0]?.addr ?? node.managers[0]!;
-      for (let attempt = 0; ; attempt++) {
+      for (let attempt = 0; attempt < MAX_JOIN_ATTEMPTS && queue.length > 0; attempt++) {
+        const target = queue.shift()!;
         try {
           const answer = await clients.joinRaft(target, node.advertiseAddr);
           node.raftId = answer.raftId;
@@ -353,11 +364,12 @@ export class SwarmNode {
           await this.startManager(kek, null, answer.members);
           return;
         } catch (error) {
+          lastError = error;
           const redirect = /the leader is at (\S+)/.exec((error as Error).message);
-          if (!redirect || attempt >= 5) throw error;
-          target = redirect[1]!;
+          if (redirect) queue.unshift(redirect[1]!);
         }
       }
+      throw lastError;
     } finally {
       clients.close();
     }

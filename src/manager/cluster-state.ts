@@ -15,7 +15,7 @@ import {
   Role,
   type SoftState,
 } from '../raft/index.ts';
-import { type PersistMode, Replica } from '../replica/index.ts';
+import { type PersistMode, Replica, Waiters } from '../replica/index.ts';
 import type { LoadedState, RaftStorage } from '../storage/index.ts';
 import {
   type Batch,
@@ -59,19 +59,13 @@ export interface ClusterStateOptions {
   onFatal: (error: unknown) => void;
 }
 
-interface Waiter {
-  resolve: () => void;
-  reject: (error: Error) => void;
-  timer: NodeJS.Timeout;
-}
-
 const MAX_PENDING_PROPOSALS = 10_000;
 
 export class ClusterState {
   readonly raftId: NodeId;
   private readonly machine = new StoreStateMachine();
   private readonly replica: Replica;
-  private readonly waiters = new Map<string, Waiter>();
+  private readonly waiters = new Waiters(MAX_PENDING_PROPOSALS, () => new QuorumLostError());
   private ticker: NodeJS.Timeout | null = null;
   private nextRequest = 0;
   private readonly requestPrefix: string;
@@ -97,8 +91,8 @@ export class ClusterState {
       snapshotEveryEntries: options.snapshotEveryEntries ?? 10_000,
       keepEntriesAfterSnapshot: options.keepEntriesAfterSnapshot ?? 500,
       onApplied: (requestId) => this.settleApplied(requestId),
-      onReadConfirmed: (requestId) => this.settle(requestId),
-      onRefused: (requestId) => this.settle(requestId, new QuorumLostError()),
+      onReadConfirmed: (requestId) => this.waiters.settle(requestId),
+      onRefused: (requestId) => this.waiters.settle(requestId, new QuorumLostError()),
       onSoftState: options.onSoftState,
       onFatal: (error) => {
         this.failAll(error instanceof Error ? error : new Error(String(error)));
@@ -207,38 +201,26 @@ export class ClusterState {
   }
 
   private newRequestId(): string {
-    if (this.waiters.size >= MAX_PENDING_PROPOSALS) {
+    if (this.waiters.isFull()) {
       throw Object.assign(new Error('too many proposals in flight'), { code: 'unavailable' });
     }
     return `${this.requestPrefix}-${this.nextRequest++}`;
   }
 
   private wait(requestId: string): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(
-        () => this.settle(requestId, new QuorumLostError()),
-        this.options.proposalTimeoutMs ?? 10_000,
-      );
-      this.waiters.set(requestId, { resolve, reject, timer });
-    });
+    return this.waiters.wait(requestId, this.options.proposalTimeoutMs ?? 10_000);
   }
 
   private settleApplied(requestId: string): void {
     const outcome = this.machine.takeOutcome(requestId);
-    this.settle(requestId, outcome && !outcome.ok ? (outcome.error as StoreError) : undefined);
-  }
-
-  private settle(requestId: string, error?: Error): void {
-    const waiter = this.waiters.get(requestId);
-    if (!waiter) return;
-    this.waiters.delete(requestId);
-    clearTimeout(waiter.timer);
-    if (error) waiter.reject(error);
-    else waiter.resolve();
+    this.waiters.settle(
+      requestId,
+      outcome && !outcome.ok ? (outcome.error as StoreError) : undefined,
+    );
   }
 
   private failAll(error: Error): void {
-    for (const requestId of [...this.waiters.keys()]) this.settle(requestId, error);
+    this.waiters.failAll(error);
   }
 }
 

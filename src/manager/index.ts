@@ -11,5 +11,5 @@ export {
 export { ManagerNode, type ManagerNodeOptions, permissionDenied } from './manager-node.ts';
 export { decodeMemberContext, encodeMemberContext, ManagerServer } from './manager-server.ts';
 export { ManagerClients } from './peer-clients.ts';
-export { StoreStateMachine } from './state-machine.ts';
 export { RoleChangeError, RoleChanger } from './roles.ts';
+export { StoreStateMachine } from './state-machine.ts';

@@ -108,7 +108,8 @@ export class ManagerNode {
     }).attach(options.server);
     this.roles = new RoleChanger({
       state: this.state,
-      forward: (addr, nodeId, role, version) => this.clients.changeRole(addr, nodeId, role, version),
+      forward: (addr, nodeId, role, version) =>
+        this.clients.changeRole(addr, nodeId, role, version),
     });
     new ManagerServer({
       state: this.state,

@@ -45,7 +45,8 @@ async function outcome(run: () => Promise<void>): Promise<{ errorCode: string; m
     await run();
     return { errorCode: '', message: '' };
   } catch (error) {
-    if (error instanceof QuorumLostError) return { errorCode: 'unavailable', message: error.message };
+    if (error instanceof QuorumLostError)
+      return { errorCode: 'unavailable', message: error.message };
     const code = (error as { code?: unknown }).code;
     if (error instanceof StoreError || typeof code === 'string') {
       return { errorCode: String(code), message: (error as Error).message };

@@ -3,7 +3,7 @@
 // service for clients.
 import * as grpc from '@grpc/grpc-js';
 import { DEFAULT_CONFIG, type NodeId, Role } from '../raft/index.ts';
-import { Replica } from '../replica/index.ts';
+import { Replica, Waiters } from '../replica/index.ts';
 import {
   addKvService,
   type GetResult,
@@ -36,12 +36,6 @@ export interface RaftKvOptions {
   onFatal?: (error: unknown) => void;
 }
 
-interface Waiter {
-  resolve: () => void;
-  reject: (error: Error) => void;
-  timer: NodeJS.Timeout;
-}
-
 const MAX_PENDING_REQUESTS = 100_000;
 
 export class RaftKvNode {
@@ -57,7 +51,11 @@ export class RaftKvNode {
   private stopped = false;
   private nextRequest = 0;
   private readonly requestPrefix = `${process.pid.toString(36)}-${Date.now().toString(36)}`;
-  private readonly waiters = new Map<string, Waiter>();
+  private readonly waiters = new Waiters(MAX_PENDING_REQUESTS, () =>
+    Object.assign(new Error('timed out waiting for the cluster'), {
+      code: grpc.status.DEADLINE_EXCEEDED,
+    }),
+  );
 
   constructor(options: RaftKvOptions) {
     this.id = options.id;
@@ -120,7 +118,7 @@ export class RaftKvNode {
     this.stopped = true;
     if (this.ticker) clearInterval(this.ticker);
     const closed = new Error('the member is shutting down');
-    for (const requestId of [...this.waiters.keys()]) this.settle(requestId, closed);
+    this.waiters.failAll(closed);
     await this.replica?.stop();
     await this.transport?.close();
     const server = this.clientServer;
@@ -168,7 +166,7 @@ export class RaftKvNode {
 
   private newRequest(): string {
     if (this.stopped) throw new Error('the member is shutting down');
-    if (this.waiters.size >= MAX_PENDING_REQUESTS) {
+    if (this.waiters.isFull()) {
       throw Object.assign(new Error('too many requests in flight'), {
         code: grpc.status.RESOURCE_EXHAUSTED,
       });
@@ -177,23 +175,11 @@ export class RaftKvNode {
   }
 
   private wait(requestId: string): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      const timeoutMs = this.options.requestTimeoutMs ?? 5000;
-      const timer = setTimeout(() => {
-        const timedOut = new Error('timed out waiting for the cluster');
-        this.settle(requestId, Object.assign(timedOut, { code: grpc.status.DEADLINE_EXCEEDED }));
-      }, timeoutMs);
-      this.waiters.set(requestId, { resolve, reject, timer });
-    });
+    return this.waiters.wait(requestId, this.options.requestTimeoutMs ?? 5000);
   }
 
   private settle(requestId: string, error?: Error): void {
-    const waiter = this.waiters.get(requestId);
-    if (!waiter) return;
-    this.waiters.delete(requestId);
-    clearTimeout(waiter.timer);
-    if (error) waiter.reject(error);
-    else waiter.resolve();
+    this.waiters.settle(requestId, error);
   }
 
   private notLeader(leader: NodeId, detail: string): NotLeaderError {

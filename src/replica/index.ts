@@ -5,3 +5,4 @@ export {
   type ReplicaOptions,
   type ReplicatedStateMachine,
 } from './replica.ts';
+export { Waiters } from './waiters.ts';

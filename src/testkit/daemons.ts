@@ -123,6 +123,18 @@ export class DaemonProcesses {
     return result.stdout;
   }
 
+  /** `swarm init` on `node`, advertising and listening on its own cluster address. */
+  initSwarm(node: DaemonProcess, extra: string[] = []): Promise<string> {
+    const address = ['--advertise-addr', node.clusterAddr, '--listen-addr', node.clusterAddr];
+    return this.ok(node, ['swarm', 'init', ...address, ...extra]);
+  }
+
+  /** `swarm join` of `node` through the manager at `remote`. */
+  joinSwarm(node: DaemonProcess, token: string, remote: string): Promise<CliResult> {
+    const address = ['--advertise-addr', node.clusterAddr, '--listen-addr', node.clusterAddr];
+    return this.cli(node, ['swarm', 'join', '--token', token, ...address, remote]);
+  }
+
   async stop(): Promise<void> {
     await Promise.all(this.daemons.map((d) => this.kill(d)));
   }

@@ -1,5 +1,6 @@
 // `shoal info`: the daemon's system information with docker's Swarm section.
 import type { Command } from 'commander';
+import type { Cluster } from '../../store/index.ts';
 import { withDaemon } from '../connection.ts';
 import { formatDuration } from '../duration.ts';
 import { parseTemplate } from '../template/index.ts';
@@ -23,26 +24,7 @@ interface Info {
     RemoteManagers: { NodeID: string; Addr: string }[] | null;
     Nodes?: number;
     Managers?: number;
-    Cluster?: {
-      ID: string;
-      Spec: {
-        Orchestration: { TaskHistoryRetentionLimit: number };
-        Raft: {
-          SnapshotInterval: number;
-          KeepOldSnapshots: number;
-          LogEntriesForSlowFollowers: number;
-          ElectionTick: number;
-          HeartbeatTick: number;
-        };
-        Dispatcher: { HeartbeatPeriod: number };
-        CAConfig: { NodeCertExpiry: number };
-        EncryptionConfig: { AutoLockManagers: boolean };
-      };
-      RootRotationInProgress: boolean;
-      DataPathPort: number;
-      DefaultAddrPool: string[];
-      SubnetSize: number;
-    };
+    Cluster?: Omit<Cluster, 'Internal'>;
   };
 }
 
