@@ -20,8 +20,10 @@ import {
   formatUnlockKey,
   generateJoinToken,
   generateNodeKeyAndCsr,
+  parseNodeCertificate,
   parseUnlockKey,
   RootCa,
+  renewalTime,
   type TlsMaterial,
 } from '../pki/index.ts';
 import { StorageLockedError } from '../storage/index.ts';
@@ -41,6 +43,10 @@ import { type NodeState, NodeStateStore } from './node-state.ts';
 import { renewCertificate } from './renew.ts';
 import { SwarmError } from './swarm-error.ts';
 
+/** Longest single wait before re-checking whether the certificate is due for renewal. */
+const RENEWAL_CHECK_MAX_MS = 6 * 3600 * 1000;
+/** After a failed renewal (no manager reachable), try again this much later. */
+const RENEWAL_RETRY_MS = 60_000;
 /** Managers tried, redirects included, when asking for a Raft seat. */
 const MAX_JOIN_ATTEMPTS = 8;
 
@@ -80,6 +86,7 @@ export class SwarmNode {
   private agent: AgentSession | null = null;
   private tls: TlsMaterial | null = null;
   private adopting = false;
+  private renewalTimer: NodeJS.Timeout | null = null;
   /** Serializes init, join, leave and unlock. */
   private busy: Promise<unknown> = Promise.resolve();
 
@@ -431,7 +438,45 @@ export class SwarmNode {
     this.dispatcher.start();
   }
 
+  /**
+   * Renews this node's certificate at a random point in 50-80 % of its lifetime, so a fleet
+   * does not renew all at once; long waits are taken in steps (timers are bounded).
+   */
+  private scheduleRenewal(retry = false): void {
+    if (this.renewalTimer) clearTimeout(this.renewalTimer);
+    const certificate = parseNodeCertificate(this.tls!.certPem);
+    const due = renewalTime(certificate.notBefore, certificate.notAfter).getTime();
+    const soonest = retry ? RENEWAL_RETRY_MS : 1000;
+    const wait = Math.max(soonest, Math.min(due - Date.now(), RENEWAL_CHECK_MAX_MS));
+    this.renewalTimer = setTimeout(() => {
+      this.renewalTimer = null;
+      if (Date.now() < due) {
+        this.scheduleRenewal();
+        return;
+      }
+      let failed = false;
+      void this.exclusive(async () => {
+        const node = this.node;
+        if (!node) return;
+        this.tls = await renewCertificate(this.tls!, node.clusterId, node.managers);
+        this.files.saveTls(this.tls);
+        this.agent?.updateTls(this.tls);
+        this.port?.updateTls(this.tls);
+        this.options.log('node certificate renewed');
+      })
+        .catch((error: unknown) => {
+          failed = true;
+          this.options.log(`certificate renewal: ${(error as Error).message}`);
+        })
+        .finally(() => {
+          if (this.node) this.scheduleRenewal(failed);
+        });
+    }, wait);
+    this.renewalTimer.unref();
+  }
+
   private startAgent(): void {
+    this.scheduleRenewal();
     const node = this.node!;
     this.agent = new AgentSession({
       nodeId: node.nodeId,
@@ -453,6 +498,8 @@ export class SwarmNode {
   }
 
   private async stopRuntime(): Promise<void> {
+    if (this.renewalTimer) clearTimeout(this.renewalTimer);
+    this.renewalTimer = null;
     await this.agent?.stop();
     this.agent = null;
     this.dispatcher?.stop();

@@ -2,6 +2,7 @@
 // Raft storage, the Raft transport and the CA and Manager services on the cluster port, and
 // the leader's membership duties (promoting caught-up learners, keeping Raft peers in step
 // with the store).
+import { chmodSync, mkdirSync } from 'node:fs';
 import type * as grpc from '@grpc/grpc-js';
 import { clientChannelOptions, createClientCredentials, type TlsMaterial } from '../pki/index.ts';
 import { ConfChangeType, type ConfState, Role } from '../raft/index.ts';
@@ -52,6 +53,9 @@ export class ManagerNode {
 
   constructor(private readonly options: ManagerNodeOptions) {
     const { raftId, tls, clusterId } = options;
+    // The Raft data is encrypted, and still nobody but root has any business reading it.
+    mkdirSync(options.raftDir, { recursive: true, mode: 0o700 });
+    chmodSync(options.raftDir, 0o700);
     this.storage = RaftStorage.open({
       dir: options.raftDir,
       fs: new NodeFileSystem(),
