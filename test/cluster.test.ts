@@ -192,7 +192,11 @@ test('a cluster forms, survives its leader, and refuses bad joins', {
     const listed = rows(await cluster.ok(n4, ['node', 'ls', '--format', format]));
     return listed.filter((r) => r.ManagerStatus !== '').length === 2 ? true : undefined;
   });
-  assert.match(await cluster.ok(n4, ['node', 'demote', last.name]), /demoted to a worker/);
+  const twoManagers = await cluster.cli(n4, ['info']);
+  assert.match(twoManagers.stderr, /two-manager configuration/);
+  const toOne = await cluster.cli(n4, ['node', 'demote', last.name]);
+  assert.match(toOne.stdout, /demoted to a worker/);
+  assert.doesNotMatch(toOne.stderr, /two-manager/, 'one manager left: no two-manager warning');
   const lastOne = await cluster.cli(n4, ['node', 'demote', 'node-4']);
   assert.equal(lastOne.code, 1);
   assert.match(lastOne.stderr, /attempting to demote the last manager of the swarm/);

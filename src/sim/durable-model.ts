@@ -21,8 +21,11 @@ export class DurableModel {
       this.entries = [];
     }
     if (ready.entries.length > 0) {
+      // The model's entries are contiguous: a conflicting suffix is cut at its position.
       const first = ready.entries[0]!.index;
-      this.entries = this.entries.filter((e) => e.index < first).concat(ready.entries);
+      const start = this.entries[0]?.index ?? first;
+      this.entries.length = Math.max(0, Math.min(this.entries.length, first - start));
+      for (const entry of ready.entries) this.entries.push(entry);
     }
     if (ready.hardState) {
       this.hardState = { ...ready.hardState };
@@ -82,6 +85,6 @@ export class DurableModel {
     this.hardState = { ...hs };
     this.syncedCommit = hs.commit;
     this.snapshot = loaded.snapshot?.metadata ?? null;
-    this.entries = loaded.entries;
+    this.entries = [...loaded.entries]; // a copy: the Raft log holds the loaded array itself
   }
 }

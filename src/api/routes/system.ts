@@ -36,6 +36,16 @@ function swarmSection(control: SwarmControl) {
   };
 }
 
+/** Docker's warning for the one manager count that tolerates no failure yet looks redundant. */
+export const TWO_MANAGERS_WARNING =
+  'WARNING: Running Swarm in a two-manager configuration. This configuration provides no fault tolerance, and poses a high risk to lose control over the cluster. Add a third manager (shoal node promote, or shoal swarm join-token manager) so that one manager can fail.';
+
+function warnings(control: SwarmControl): string[] {
+  const cluster = control.cluster;
+  if (!cluster) return [];
+  return managerAddresses(cluster.store).length === 2 ? [TWO_MANAGERS_WARNING] : [];
+}
+
 export function addSystemRoutes(router: Router, control: SwarmControl, host: HostInfo): void {
   router.get('/info', () =>
     json(200, {
@@ -57,7 +67,7 @@ export function addSystemRoutes(router: Router, control: SwarmControl, host: Hos
       KernelVersion: os.release(),
       Labels: [],
       ExperimentalBuild: false,
-      Warnings: [],
+      Warnings: warnings(control),
       Swarm: swarmSection(control),
     }),
   );

@@ -16,6 +16,7 @@ interface Info {
   MemTotal: number;
   KernelVersion: string;
   DockerRootDir: string;
+  Warnings: string[];
   Swarm: {
     NodeID: string;
     NodeAddr: string;
@@ -97,6 +98,7 @@ export function registerInfo(program: Command): void {
           ` Shoal Root Dir: ${info.DockerRootDir}`,
         ];
         console.log(lines.join('\n'));
+        if (info.Warnings.length > 0) console.error(`\n${info.Warnings.join('\n')}`);
       });
     });
 }

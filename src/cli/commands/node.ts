@@ -181,6 +181,8 @@ export function registerNode(program: Command): void {
             await updateNode(connection, reference, (n) => ({ ...n.Spec, Role: role }));
             console.log(`Node ${reference} ${verb}d to a ${role} in the swarm.`);
           }
+          const info = await connection.call<{ Warnings: string[] }>('GET', '/info');
+          for (const warning of info.Warnings) console.error(warning);
         });
       });
   }
