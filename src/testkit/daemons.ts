@@ -23,6 +23,8 @@ export interface DaemonProcess {
   socket: string;
   log: string;
   child: ChildProcess | null;
+  /** A command prefix the daemon runs under (e.g. nsenter into its network namespace). */
+  enter: string[];
 }
 
 export class DaemonProcesses {
@@ -34,19 +36,28 @@ export class DaemonProcesses {
     private readonly shoal: string[],
   ) {}
 
-  /** Adds and starts a daemon named node-<n> on 127.0.0.<n> with cluster port `port`. */
-  async add(index: number, port: number): Promise<DaemonProcess> {
+  /**
+   * Adds and starts a daemon named node-<n> with cluster port `port`, on 127.0.0.<n> or on the
+   * address of a test host (src/testkit/netns.ts) it runs inside.
+   */
+  async add(
+    index: number,
+    port: number,
+    host?: { ip: string; enter: string[] },
+  ): Promise<DaemonProcess> {
     const name = `node-${index}`;
+    const ip = host?.ip ?? `127.0.0.${index}`;
     const dir = join(this.root, name);
     mkdirSync(dir, { recursive: true });
     const daemon: DaemonProcess = {
       name,
-      ip: `127.0.0.${index}`,
-      clusterAddr: `127.0.0.${index}:${port}`,
+      ip,
+      clusterAddr: `${ip}:${port}`,
       dataDir: join(dir, 'data'),
       socket: join(dir, 'shoal.sock'),
       log: join(dir, 'daemon.log'),
       child: null,
+      enter: host?.enter ?? [],
     };
     this.daemons.push(daemon);
     await this.start(daemon);
@@ -54,7 +65,7 @@ export class DaemonProcesses {
   }
 
   async start(daemon: DaemonProcess): Promise<void> {
-    const [command, ...prefix] = this.shoal;
+    const [command, ...prefix] = [...daemon.enter, ...this.shoal];
     daemon.child = spawnLogged(
       command!,
       [

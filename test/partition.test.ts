@@ -1,0 +1,112 @@
+// Three managers on hosts of their own (network namespaces): the leader is cut off from the
+// two others; the majority elects a new leader and keeps accepting writes, the isolated old
+// leader steps down and refuses writes; once healed it follows the new leader.
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import {
+  type DaemonProcess,
+  DaemonProcesses,
+  makeTempDir,
+  namespacesAvailable,
+  removeTempDirs,
+  TestNetwork,
+  waitFor,
+} from '../src/testkit/index.ts';
+
+const cli = join(import.meta.dirname, '..', 'dist/shoal.mjs');
+const PORT = 2377;
+
+test('a partitioned leader steps down while the majority elects a new one', {
+  timeout: 240_000,
+  skip: namespacesAvailable() ? false : 'needs root and iproute2',
+}, async (t) => {
+  assert.ok(existsSync(cli), `${cli} is missing: run \`npm run build\` first`);
+  const network = new TestNetwork();
+  const cluster = new DaemonProcesses(makeTempDir('shoal-partition-test-'), [
+    process.execPath,
+    cli,
+  ]);
+  t.after(async () => {
+    await cluster.stop();
+    network.cleanup();
+    removeTempDirs();
+  });
+  const nodes: DaemonProcess[] = [];
+  for (let i = 1; i <= 3; i++) {
+    const host = network.addHost(i);
+    nodes.push(await cluster.add(i, PORT, { ip: host.ip, enter: network.enter(host) }));
+  }
+  const [n1, n2, n3] = nodes as [DaemonProcess, DaemonProcess, DaemonProcess];
+  await cluster.initSwarm(n1, ['--dispatcher-heartbeat', '1s']);
+  const token = (await cluster.ok(n1, ['swarm', 'join-token', '-q', 'manager'])).trim();
+  for (const node of [n2, n3]) {
+    const joined = await cluster.joinSwarm(node, token, n1.clusterAddr);
+    assert.equal(joined.code, 0, joined.stderr);
+  }
+  const leaderOf = async (node: DaemonProcess) => {
+    const out = await cluster.ok(node, [
+      'node',
+      'ls',
+      '--format',
+      '{{.Hostname}} {{.ManagerStatus}}',
+    ]);
+    return /(\S+) Leader/.exec(out)?.[1];
+  };
+  await waitFor('three managers agreeing on node-1 as leader', 30_000, async () => {
+    const views = await Promise.all(nodes.map(leaderOf));
+    return views.every((v) => v === 'node-1') ? true : undefined;
+  });
+
+  network.partition(network.hosts[0]!, network.hosts[1]!);
+  network.partition(network.hosts[0]!, network.hosts[2]!);
+
+  await waitFor('the majority to elect a new leader and accept a write', 30_000, async () => {
+    const leader = await leaderOf(n2);
+    if (!leader || leader === 'node-1') return undefined;
+    const write = await cluster.cli(n2, [
+      'node',
+      'update',
+      '--label-add',
+      'side=majority',
+      'node-2',
+    ]);
+    return write.code === 0 ? true : undefined;
+  });
+  await waitFor('the isolated old leader to step down and refuse writes', 30_000, async () => {
+    const write = await cluster.cli(n1, [
+      'node',
+      'update',
+      '--label-add',
+      'side=minority',
+      'node-1',
+    ]);
+    const stepped = (await leaderOf(n1)) === undefined;
+    return stepped && write.code !== 0 && /does not have a leader/.test(write.stderr)
+      ? true
+      : undefined;
+  });
+
+  network.heal();
+  await waitFor('the old leader to follow the new one', 30_000, async () => {
+    const [before, after] = [await leaderOf(n2), await leaderOf(n1)];
+    return after !== undefined && after === before && after !== 'node-1' ? true : undefined;
+  });
+  const labels = await cluster.ok(n1, [
+    'node',
+    'inspect',
+    '-f',
+    '{{ index .Spec.Labels "side" }}',
+    'node-2',
+  ]);
+  assert.equal(labels.trim(), 'majority', 'the healed node caught up with the majority');
+  const minority = await cluster.ok(n1, [
+    'node',
+    'inspect',
+    '-f',
+    '{{ index .Spec.Labels "side" }}',
+    'node-1',
+  ]);
+  assert.equal(minority.trim(), '', 'nothing written on the minority side survived');
+});
