@@ -2,7 +2,6 @@
 // real-process tests and the benchmark against etcd.
 import type { Command } from 'commander';
 import { parseMembers } from '../raftkv/members.ts';
-import { RaftKvNode } from '../raftkv/node.ts';
 
 interface RaftKvFlags {
   id: string;
@@ -25,6 +24,7 @@ export function registerRaftKv(program: Command): void {
     .option('--tick-ms <ms>', 'length of one Raft tick', '100')
     .option('--election-ticks <n>', 'election timeout in ticks (randomized up to twice)', '10')
     .action(async (flags: RaftKvFlags) => {
+      const { RaftKvNode } = await import('../raftkv/node.ts');
       const node = new RaftKvNode({
         id: Number(flags.id),
         dataDir: flags.dataDir,

@@ -1,6 +1,5 @@
 // `shoal daemon`: runs this node's daemon in the foreground.
 import type { Command } from 'commander';
-import { Daemon } from '../../daemon/index.ts';
 import { DEFAULT_SOCKET, socketPathOf } from '../connection.ts';
 
 interface DaemonFlags {
@@ -18,6 +17,8 @@ export function registerDaemon(program: Command, version: string): void {
     .option('--hostname <name>', "the name this node reports (default: the machine's)")
     .action(async (flags: DaemonFlags) => {
       const log = (line: string) => console.log(`${new Date().toISOString()} ${line}`);
+      // Loaded here so that client commands start without the daemon's code.
+      const { Daemon } = await import('../../daemon/index.ts');
       const daemon = new Daemon({
         dataDir: flags.dataDir,
         socketPath: socketPathOf(flags.host ?? program.opts().host),
