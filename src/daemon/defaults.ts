@@ -11,6 +11,8 @@ export const MINIMUM_NODE_CERT_EXPIRY_MS = 3600 * 1000;
  * shorter ticks cost idle CPU on small boards, longer ones slow the failover. */
 export const RAFT_TICK_MS = 250;
 export const RAFT_ELECTION_TICKS = 10;
+/** The leader's heartbeat every other tick (500 ms): five per election timeout. */
+export const RAFT_HEARTBEAT_TICKS = 2;
 
 export function defaultClusterSpec(): ClusterSpec {
   return {
@@ -22,7 +24,7 @@ export function defaultClusterSpec(): ClusterSpec {
       KeepOldSnapshots: 0,
       LogEntriesForSlowFollowers: 500,
       ElectionTick: RAFT_ELECTION_TICKS,
-      HeartbeatTick: 1,
+      HeartbeatTick: RAFT_HEARTBEAT_TICKS,
     },
     Dispatcher: { HeartbeatPeriod: DEFAULT_HEARTBEAT_PERIOD_MS * NANOSECONDS_PER_MILLISECOND },
     CAConfig: { NodeCertExpiry: DEFAULT_NODE_CERT_EXPIRY_MS * NANOSECONDS_PER_MILLISECOND },

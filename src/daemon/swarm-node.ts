@@ -35,6 +35,7 @@ import {
   defaultClusterSpec,
   NANOSECONDS_PER_MILLISECOND,
   RAFT_ELECTION_TICKS,
+  RAFT_HEARTBEAT_TICKS,
   RAFT_TICK_MS,
 } from './defaults.ts';
 import { newObjectId, newRaftId } from './identifiers.ts';
@@ -416,6 +417,7 @@ export class SwarmNode {
       newRaftId: () => newRaftId(),
       tickMs: RAFT_TICK_MS,
       electionTicks: RAFT_ELECTION_TICKS,
+      heartbeatTicks: RAFT_HEARTBEAT_TICKS,
       log: this.options.log,
       onFatal: (error) => {
         this.options.log(`fatal: ${(error as Error).message}`);

@@ -49,6 +49,8 @@ export interface ClusterStateOptions {
   persist: PersistMode;
   tickMs: number;
   electionTicks: number;
+  /** Ticks between the leader's heartbeats (default 1). */
+  heartbeatTicks?: number;
   /** How long a proposal may wait for its commit before it fails (quorum likely lost). */
   proposalTimeoutMs?: number;
   snapshotEveryEntries?: number;
@@ -79,7 +81,7 @@ export class ClusterState {
         ...DEFAULT_CONFIG,
         id: options.raftId,
         electionTicks: options.electionTicks,
-        heartbeatTicks: 1,
+        heartbeatTicks: options.heartbeatTicks ?? 1,
         random: Math.random,
       },
       storage: options.storage,

@@ -17,7 +17,7 @@ import { ManagerClients } from './peer-clients.ts';
 import { RoleChanger } from './roles.ts';
 
 const GRPC_PERMISSION_DENIED = 7;
-const MEMBERSHIP_CHECK_MS = 500;
+const MEMBERSHIP_CHECK_MS = 1000;
 
 export interface ManagerNodeOptions {
   nodeId: string;
@@ -38,6 +38,7 @@ export interface ManagerNodeOptions {
   newRaftId: () => number;
   tickMs: number;
   electionTicks: number;
+  heartbeatTicks: number;
   log: (line: string) => void;
   onFatal: (error: unknown) => void;
 }
@@ -85,6 +86,7 @@ export class ManagerNode {
       persist: 'thread-pool',
       tickMs: options.tickMs,
       electionTicks: options.electionTicks,
+      heartbeatTicks: options.heartbeatTicks,
       onSoftState: ({ role, leader }) =>
         options.log(
           `raft: ${role}${role === Role.Leader ? '' : `, leader ${leader || 'unknown'}`}`,
