@@ -54,9 +54,11 @@ test('a partitioned leader steps down while the majority elects a new one', {
     ]);
     return /(\S+) Leader/.exec(out)?.[1];
   };
-  await waitFor('three managers agreeing on node-1 as leader', 30_000, async () => {
+  await waitFor('three voting managers agreeing on node-1 as leader', 30_000, async () => {
     const views = await Promise.all(nodes.map(leaderOf));
-    return views.every((v) => v === 'node-1') ? true : undefined;
+    const statuses = await cluster.ok(n1, ['node', 'ls', '--format', '{{.ManagerStatus}}']);
+    const reachable = statuses.split('\n').filter((s) => s === 'Reachable').length;
+    return views.every((v) => v === 'node-1') && reachable === 2 ? true : undefined;
   });
 
   network.partition(network.hosts[0]!, network.hosts[1]!);

@@ -5,7 +5,7 @@
 import { chmodSync, mkdirSync } from 'node:fs';
 import type * as grpc from '@grpc/grpc-js';
 import { clientChannelOptions, createClientCredentials, type TlsMaterial } from '../pki/index.ts';
-import { ConfChangeType, type ConfState, Role } from '../raft/index.ts';
+import { ConfChangeType, type ConfState, type RaftStatus, Role } from '../raft/index.ts';
 import { RaftTransport, RpcError } from '../rpc/index.ts';
 import { NodeFileSystem, RaftStorage } from '../storage/index.ts';
 import type { Change } from '../store/index.ts';
@@ -145,16 +145,16 @@ export class ManagerNode {
    * The leader writes each manager's reachability (what `node ls` shows as MANAGER STATUS)
    * when it changes, never on every check: an idle cluster writes nothing.
    */
-  private async recordReachability(
-    progress: Map<number, { recentActive: boolean }>,
-  ): Promise<void> {
+  private async recordReachability(status: RaftStatus): Promise<void> {
     const store = this.state.store;
     const changes: Change[] = [];
     for (const manager of managerAddresses(store)) {
       const node = store.get('nodes', manager.nodeId);
       if (!node?.ManagerStatus) continue;
+      // A manager still catching up as a learner does not vote yet: its status stays unknown.
+      if (!status.voters.includes(manager.raftId)) continue;
       const active =
-        manager.raftId === this.options.raftId || progress.get(manager.raftId)?.recentActive;
+        manager.raftId === this.options.raftId || status.progress.get(manager.raftId)?.recentActive;
       const reachability = active ? 'reachable' : 'unreachable';
       if (node.ManagerStatus.Reachability === reachability) continue;
       changes.push({
@@ -181,7 +181,7 @@ export class ManagerNode {
       }
       if (!this.state.isLeader()) return;
       const status = this.state.raft.status();
-      await this.recordReachability(status.progress);
+      await this.recordReachability(status);
       for (const learner of status.learners) {
         const progress = status.progress.get(learner);
         if (progress && progress.match >= status.commit) {
