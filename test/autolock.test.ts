@@ -3,25 +3,12 @@ import assert from 'node:assert/strict';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import {
-  DaemonProcesses,
-  freePorts,
-  makeTempDir,
-  removeTempDirs,
-  waitFor,
-} from '../src/testkit/index.ts';
-
-const cli = join(import.meta.dirname, '..', 'dist/shoal.mjs');
+import { daemonsForTest, freePorts, waitFor } from '../src/testkit/index.ts';
 
 test('an autolocked manager stays locked after a restart until unlocked', {
   timeout: 120_000,
 }, async (t) => {
-  assert.ok(existsSync(cli), `${cli} is missing: run \`npm run build\` first`);
-  const cluster = new DaemonProcesses(makeTempDir('shoal-autolock-test-'), [process.execPath, cli]);
-  t.after(async () => {
-    await cluster.stop();
-    removeTempDirs();
-  });
+  const cluster = daemonsForTest(t.after.bind(t), 'autolock-test');
   const [port] = await freePorts(1);
   const node = await cluster.add(1, port!);
   const init = await cluster.initSwarm(node, ['--autolock']);

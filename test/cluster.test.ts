@@ -2,22 +2,13 @@
 // join with tokens, the leader is SIGKILLed and the cluster goes on; bad joins are refused
 // with clear errors and change nothing.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { clientChannelOptions, createClientCredentials } from '../src/pki/index.ts';
 import { callUnary, clusterServiceDefinition } from '../src/rpc/index.ts';
-import {
-  DaemonProcesses,
-  freePorts,
-  makeTempDir,
-  removeTempDirs,
-  waitFor,
-} from '../src/testkit/index.ts';
-
-const root = join(import.meta.dirname, '..');
-const cli = join(root, 'dist/shoal.mjs');
+import { daemonsForTest, freePorts, waitFor } from '../src/testkit/index.ts';
 
 interface NodeRow {
   Hostname: string;
@@ -39,12 +30,7 @@ function rows(output: string): NodeRow[] {
 test('a cluster forms, survives its leader, and refuses bad joins', {
   timeout: 240_000,
 }, async (t) => {
-  assert.ok(existsSync(cli), `${cli} is missing: run \`npm run build\` first`);
-  const cluster = new DaemonProcesses(makeTempDir('shoal-cluster-test-'), [process.execPath, cli]);
-  t.after(async () => {
-    await cluster.stop();
-    removeTempDirs();
-  });
+  const cluster = daemonsForTest(t.after.bind(t), 'cluster-test');
   const [port] = await freePorts(1);
   const nodes = [];
   for (let i = 1; i <= 5; i++) nodes.push(await cluster.add(i, port!));

@@ -2,37 +2,23 @@
 // two others; the majority elects a new leader and keeps accepting writes, the isolated old
 // leader steps down and refuses writes; once healed it follows the new leader.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import {
   type DaemonProcess,
-  DaemonProcesses,
-  makeTempDir,
+  daemonsForTest,
   namespacesAvailable,
-  removeTempDirs,
   TestNetwork,
   waitFor,
 } from '../src/testkit/index.ts';
 
-const cli = join(import.meta.dirname, '..', 'dist/shoal.mjs');
 const PORT = 2377;
 
 test('a partitioned leader steps down while the majority elects a new one', {
   timeout: 240_000,
   skip: namespacesAvailable() ? false : 'needs root and iproute2',
 }, async (t) => {
-  assert.ok(existsSync(cli), `${cli} is missing: run \`npm run build\` first`);
   const network = new TestNetwork();
-  const cluster = new DaemonProcesses(makeTempDir('shoal-partition-test-'), [
-    process.execPath,
-    cli,
-  ]);
-  t.after(async () => {
-    await cluster.stop();
-    network.cleanup();
-    removeTempDirs();
-  });
+  const cluster = daemonsForTest(t.after.bind(t), 'partition-test', () => network.cleanup());
   const nodes: DaemonProcess[] = [];
   for (let i = 1; i <= 3; i++) {
     const host = network.addHost(i);
@@ -95,20 +81,14 @@ test('a partitioned leader steps down while the majority elects a new one', {
     const [before, after] = [await leaderOf(n2), await leaderOf(n1)];
     return after !== undefined && after === before && after !== 'node-1' ? true : undefined;
   });
-  const labels = await cluster.ok(n1, [
-    'node',
-    'inspect',
-    '-f',
-    '{{ index .Spec.Labels "side" }}',
-    'node-2',
-  ]);
-  assert.equal(labels.trim(), 'majority', 'the healed node caught up with the majority');
-  const minority = await cluster.ok(n1, [
-    'node',
-    'inspect',
-    '-f',
-    '{{ index .Spec.Labels "side" }}',
-    'node-1',
-  ]);
-  assert.equal(minority.trim(), '', 'nothing written on the minority side survived');
+  // Knowing the new leader comes with its first heartbeat; the log follows: wait for it.
+  const sideOf = async (node: string) =>
+    (
+      await cluster.ok(n1, ['node', 'inspect', '-f', '{{ index .Spec.Labels "side" }}', node])
+    ).trim();
+  await waitFor('the healed node to catch up with the majority', 30_000, async () =>
+    (await sideOf('node-2')) === 'majority' ? true : undefined,
+  );
+  const minority = await sideOf('node-1');
+  assert.equal(minority, '', 'nothing written on the minority side survived');
 });

@@ -125,6 +125,10 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   already_exists: 409,
   not_found: 404,
   invalid_batch: 400,
+  // A request the cluster's state refuses (demoting the last manager...): Docker's 400.
+  failed_precondition: 400,
+  // No leader, no quorum: the node cannot serve the write now.
+  unavailable: 503,
 };
 
 /** Maps anything a handler throws to Docker's status and message. Unknown errors are 500. */

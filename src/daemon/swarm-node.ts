@@ -333,12 +333,7 @@ export class SwarmNode {
         this.files.save(node);
       } else {
         node.role = role;
-        this.dispatcher?.stop();
-        this.dispatcher = null;
-        await this.manager?.stop();
-        this.manager = null;
-        await this.port?.close();
-        this.port = null;
+        await this.stopManagerParts();
         node.raftId = null;
         this.files.removeRaftData();
         this.files.save(node);
@@ -504,6 +499,11 @@ export class SwarmNode {
     this.renewalTimer = null;
     await this.agent?.stop();
     this.agent = null;
+    await this.stopManagerParts();
+  }
+
+  /** Dispatcher, replicated state and cluster port: what only a manager runs. */
+  private async stopManagerParts(): Promise<void> {
     this.dispatcher?.stop();
     this.dispatcher = null;
     await this.manager?.stop();

@@ -9,7 +9,7 @@ import { addressOfRaftMember, clusterObject, managerAddresses } from './cluster-
 
 export class RoleChangeError extends Error {
   override name = 'RoleChangeError';
-  readonly code = 'invalid_batch';
+  readonly code = 'failed_precondition';
 }
 
 export interface RoleChangerOptions {

@@ -5,7 +5,15 @@ import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { hasExited, killHard, spawnLogged, tail, waitFor } from './processes.ts';
+import {
+  hasExited,
+  killHard,
+  makeTempDir,
+  removeTempDirs,
+  spawnLogged,
+  tail,
+  waitFor,
+} from './processes.ts';
 
 export interface CliResult {
   code: number;
@@ -149,4 +157,27 @@ export class DaemonProcesses {
   async stop(): Promise<void> {
     await Promise.all(this.daemons.map((d) => this.kill(d)));
   }
+}
+
+/** The built CLI every real-process test and the demo run (`npm run build` makes it). */
+export const BUILT_CLI = join(import.meta.dirname, '..', '..', 'dist', 'shoal.mjs');
+
+/**
+ * Daemons for one test, from the built CLI, stopped and removed when the test ends (pass
+ * the test context's `after`), along with anything else `cleanup` names.
+ */
+export function daemonsForTest(
+  after: (fn: () => Promise<void>) => void,
+  name: string,
+  cleanup: () => void = () => {},
+): DaemonProcesses {
+  if (!existsSync(BUILT_CLI))
+    throw new Error(`${BUILT_CLI} is missing: run \`npm run build\` first`);
+  const daemons = new DaemonProcesses(makeTempDir(`shoal-${name}-`), [process.execPath, BUILT_CLI]);
+  after(async () => {
+    await daemons.stop();
+    cleanup();
+    removeTempDirs();
+  });
+  return daemons;
 }

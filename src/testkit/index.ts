@@ -1,6 +1,12 @@
 // Helpers for integration tests, the demo and benchmarks: never used by the daemon itself.
 
-export { type CliResult, type DaemonProcess, DaemonProcesses } from './daemons.ts';
+export {
+  BUILT_CLI,
+  type CliResult,
+  type DaemonProcess,
+  DaemonProcesses,
+  daemonsForTest,
+} from './daemons.ts';
 export { namespacesAvailable, type TestHost, TestNetwork } from './netns.ts';
 export {
   describeError,

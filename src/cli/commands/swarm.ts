@@ -79,12 +79,8 @@ export function registerSwarm(program: Command): void {
   swarm
     .command('init')
     .description('Initialize a swarm')
-    .option('--advertise-addr <address>', 'Advertised address (format: <ip|interface>[:port])')
-    .option(
-      '--listen-addr <address>',
-      'Listen address (format: <ip|interface>[:port])',
-      '0.0.0.0:2377',
-    )
+    .option('--advertise-addr <address>', 'Advertised address (format: <ip>[:port])')
+    .option('--listen-addr <address>', 'Listen address (format: <ip>[:port])', '0.0.0.0:2377')
     .option(
       '--autolock',
       'Enable manager autolocking (requiring an unlock key to start a stopped manager)',
@@ -134,12 +130,8 @@ export function registerSwarm(program: Command): void {
     .description('Join a swarm as a node and/or manager')
     .argument('<host:port>', 'the address of a manager')
     .requiredOption('--token <token>', 'Token for entry into the swarm')
-    .option('--advertise-addr <address>', 'Advertised address (format: <ip|interface>[:port])')
-    .option(
-      '--listen-addr <address>',
-      'Listen address (format: <ip|interface>[:port])',
-      '0.0.0.0:2377',
-    )
+    .option('--advertise-addr <address>', 'Advertised address (format: <ip>[:port])')
+    .option('--listen-addr <address>', 'Listen address (format: <ip>[:port])', '0.0.0.0:2377')
     .option(
       '--availability <state>',
       'Availability of the node ("active"|"pause"|"drain")',
