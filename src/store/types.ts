@@ -84,12 +84,26 @@ export interface NodeSpec {
   Availability: NodeAvailability;
 }
 
+/** Docker's GenericResource: a named count ('gpu=2') or a named set ('gpu=uuid1'). */
+export interface GenericResource {
+  NamedResourceSpec?: { Kind: string; Value: string };
+  DiscreteResourceSpec?: { Kind: string; Value: number };
+}
+
+/** The task runtimes a node offers, as Engine.Plugins entries of Type 'Runtime'. */
+export type RuntimeName = 'docker' | 'exec';
+
 export interface NodeDescription {
   /** Indexed (case-insensitively) as the node's name; not unique, as in Docker. */
   Hostname: string;
   Platform: { Architecture: string; OS: string };
-  Resources: { NanoCPUs: number; MemoryBytes: number };
-  Engine: { EngineVersion: string; Labels: Labels };
+  Resources: { NanoCPUs: number; MemoryBytes: number; GenericResources?: GenericResource[] };
+  Engine: {
+    EngineVersion: string;
+    Labels: Labels;
+    /** Docker's plugin list; Shoal lists its runtimes as { Type: 'Runtime', Name }. */
+    Plugins?: { Type: string; Name: string }[];
+  };
   TLSInfo?: TLSInfo;
 }
 
@@ -129,12 +143,93 @@ export interface PortConfig {
   PublishMode?: 'ingress' | 'host';
 }
 
+/** Docker's Mount (API 1.41). */
+export interface Mount {
+  Type: 'bind' | 'volume' | 'tmpfs' | 'npipe';
+  Source?: string;
+  Target: string;
+  ReadOnly?: boolean;
+  Consistency?: string;
+  BindOptions?: { Propagation?: string; NonRecursive?: boolean };
+  VolumeOptions?: {
+    NoCopy?: boolean;
+    Labels?: Labels;
+    DriverConfig?: { Name?: string; Options?: Record<string, string> };
+  };
+  TmpfsOptions?: { SizeBytes?: number; Mode?: number };
+}
+
+/** Docker's HealthConfig: durations in nanoseconds; Test[0] is NONE, CMD or CMD-SHELL. */
+export interface HealthConfig {
+  Test?: string[];
+  Interval?: number;
+  Timeout?: number;
+  Retries?: number;
+  StartPeriod?: number;
+}
+
+/** A file a secret or config is mounted as (Docker's SecretReference/ConfigReference). */
+export interface FileReference {
+  File?: { Name: string; UID: string; GID: string; Mode: number };
+  Runtime?: Record<string, never>;
+  SecretID?: string;
+  SecretName?: string;
+  ConfigID?: string;
+  ConfigName?: string;
+}
+
+/**
+ * Docker's ContainerSpec (API 1.41) plus two Shoal extensions users asked swarm for:
+ * `Devices` (moby#24865, HostConfig's shape) and an opt-in `Privileged` (moby#24862).
+ * An Image of the form `exec:PROGRAM` selects the exec runtime (a supervised host process).
+ */
+export interface ContainerSpec {
+  Image: string;
+  Labels?: Labels;
+  Command?: string[];
+  Args?: string[];
+  Hostname?: string;
+  Env?: string[];
+  Dir?: string;
+  User?: string;
+  Groups?: string[];
+  Init?: boolean;
+  TTY?: boolean;
+  OpenStdin?: boolean;
+  ReadOnly?: boolean;
+  Mounts?: Mount[];
+  StopSignal?: string;
+  /** Nanoseconds. Default 10 s. */
+  StopGracePeriod?: number;
+  Healthcheck?: HealthConfig;
+  Hosts?: string[];
+  DNSConfig?: { Nameservers?: string[]; Search?: string[]; Options?: string[] };
+  Secrets?: FileReference[];
+  Configs?: FileReference[];
+  Sysctls?: Record<string, string>;
+  CapabilityAdd?: string[];
+  CapabilityDrop?: string[];
+  Ulimits?: { Name: string; Soft: number; Hard: number }[];
+  /** Shoal extension (moby#24865). */
+  Devices?: { PathOnHost: string; PathInContainer: string; CgroupPermissions: string }[];
+  /** Shoal extension (moby#24862): off unless asked for. */
+  Privileged?: boolean;
+  [key: string]: unknown;
+}
+
+/** How the scheduler picks among the nodes that pass the filters (Shoal extension). */
+export type PlacementStrategy = 'spread' | 'binpack' | 'random';
+
 /** Docker's TaskSpec; the parts the scheduler reads are typed, the rest passes through. */
 export interface TaskSpec {
-  ContainerSpec?: Record<string, unknown>;
+  ContainerSpec?: ContainerSpec;
   Resources?: {
     Limits?: { NanoCPUs?: number; MemoryBytes?: number; Pids?: number };
-    Reservations?: { NanoCPUs?: number; MemoryBytes?: number };
+    Reservations?: {
+      NanoCPUs?: number;
+      MemoryBytes?: number;
+      GenericResources?: GenericResource[];
+    };
   };
   RestartPolicy?: {
     Condition?: 'none' | 'on-failure' | 'any';
@@ -147,6 +242,8 @@ export interface TaskSpec {
     Preferences?: { Spread: { SpreadDescriptor: string } }[];
     MaxReplicas?: number;
     Platforms?: { Architecture?: string; OS?: string }[];
+    /** Shoal extension; default 'spread'. */
+    Strategy?: PlacementStrategy;
   };
   Networks?: { Target: string; Aliases?: string[] }[];
   ForceUpdate?: number;
