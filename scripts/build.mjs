@@ -8,6 +8,21 @@ import { build } from 'esbuild';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 
+// dockerode reaches Docker over ssh through ssh2, which carries optional native addons. Shoal
+// talks to the local engine's unix socket only, and a node must run without native code, so
+// ssh2 is replaced by a stub that refuses ssh:// engines.
+const noSsh = {
+  name: 'no-ssh2',
+  setup(plugin) {
+    plugin.onResolve({ filter: /^ssh2$/ }, () => ({ path: 'ssh2', namespace: 'shoal-stub' }));
+    plugin.onLoad({ filter: /.*/, namespace: 'shoal-stub' }, () => ({
+      contents:
+        "module.exports = { Client: class { constructor() { throw new Error('Shoal reaches Docker Engines on unix sockets only, not over ssh'); } } };",
+      loader: 'js',
+    }));
+  },
+};
+
 rmSync(join(root, 'dist'), { recursive: true, force: true });
 await build({
   entryPoints: { shoal: join(root, 'src/cli/main.ts') },
@@ -24,6 +39,7 @@ await build({
   legalComments: 'none',
   logLevel: 'warning',
   define: { SHOAL_VERSION: JSON.stringify(pkg.version) },
+  plugins: [noSsh],
   // CommonJS dependencies (grpc-js, pino) call require(); give the ESM bundle one.
   banner: {
     js: "import { createRequire as __shoalCreateRequire } from 'node:module'; const require = __shoalCreateRequire(import.meta.url);",

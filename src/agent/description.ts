@@ -1,7 +1,7 @@
 // What a node tells the managers about itself: the store's NodeDescription, read from node:os
 // and named as Docker names it (`uname -m` architectures, Go's OS names).
 import * as os from 'node:os';
-import type { Labels, NodeDescription } from '../store/index.ts';
+import type { Labels, NodeDescription, RuntimeName } from '../store/index.ts';
 
 export interface DescribeNodeOptions {
   /** Default: the host name of the machine. */
@@ -10,6 +10,8 @@ export interface DescribeNodeOptions {
   version: string;
   /** Engine labels. Default none. */
   labels?: Labels;
+  /** The task runtimes this node offers (Engine.Plugins of Type 'Runtime'). */
+  runtimes?: RuntimeName[];
 }
 
 /** What describeNode reads from the machine (injected by tests). */
@@ -57,6 +59,12 @@ export function describeNode(
       NanoCPUs: Math.max(1, host.cpuCount()) * 1e9,
       MemoryBytes: host.totalmem(),
     },
-    Engine: { EngineVersion: options.version, Labels: { ...(options.labels ?? {}) } },
+    Engine: {
+      EngineVersion: options.version,
+      Labels: { ...(options.labels ?? {}) },
+      ...(options.runtimes
+        ? { Plugins: options.runtimes.map((name) => ({ Type: 'Runtime', Name: name })) }
+        : {}),
+    },
   };
 }

@@ -14,6 +14,11 @@ import {
   type WireSessionMessage,
   type WireSessionReply,
 } from '../manager/dispatcher/protocol.ts';
+import {
+  encodeStatuses,
+  MAX_STATUS_UPDATES,
+  type TaskStatusUpdate,
+} from '../manager/dispatcher/task-protocol.ts';
 import { clientChannelOptions, createClientCredentials, type TlsMaterial } from '../pki/index.ts';
 import { clusterServiceDefinition } from '../rpc/index.ts';
 import type { NodeDescription } from '../store/index.ts';
@@ -146,6 +151,28 @@ export class AgentSession {
   /** New TLS material (a renewed certificate); used from the next connection on. */
   updateTls(tls: TlsMaterial): void {
     this.tls = tls;
+  }
+
+  /**
+   * Sends task status updates now, on the current session. False when no session is ready:
+   * the caller sends them all again once one is (onStateChange 'ready').
+   */
+  sendStatuses(updates: TaskStatusUpdate[]): boolean {
+    const call = this.call;
+    if (call === null || this.current !== 'ready' || updates.length === 0) return false;
+    try {
+      for (let start = 0; start < updates.length; start += MAX_STATUS_UPDATES) {
+        const chunk = updates.slice(start, start + MAX_STATUS_UPDATES);
+        call.write({
+          description: EMPTY,
+          addr: this.options.addr,
+          taskStatuses: encodeStatuses(chunk),
+        });
+      }
+      return true;
+    } catch {
+      return false; // the stream broke; its error event handles it
+    }
   }
 
   // --- connection ---

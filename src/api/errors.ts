@@ -125,6 +125,8 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   already_exists: 409,
   not_found: 404,
   invalid_batch: 400,
+  // A spec the cluster refuses (swarmkit's InvalidArgument).
+  invalid_argument: 400,
   // A request the cluster's state refuses (demoting the last manager...): Docker's 400.
   failed_precondition: 400,
   // No leader, no quorum: the node cannot serve the write now.

@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { registerDaemon } from './commands/daemon.ts';
 import { registerInfo } from './commands/info.ts';
 import { registerNode } from './commands/node.ts';
+import { registerService } from './commands/service/index.ts';
 import { registerSwarm } from './commands/swarm.ts';
 import { CliError } from './connection.ts';
 import { registerRaftKv } from './raft-kv.ts';
@@ -25,6 +26,7 @@ program
 registerDaemon(program, version);
 registerSwarm(program);
 registerNode(program);
+registerService(program);
 registerInfo(program);
 registerRaftKv(program);
 

@@ -3,6 +3,7 @@
 import * as os from 'node:os';
 import { type ApiServer, createApiServer, type SwarmPingStatus } from '../api/index.ts';
 import { buildRoutes } from '../api/routes/index.ts';
+import { newObjectId } from './identifiers.ts';
 import { SwarmNode } from './swarm-node.ts';
 
 export interface DaemonOptions {
@@ -11,6 +12,8 @@ export interface DaemonOptions {
   socketPath: string;
   /** The name this node reports (several daemons on one machine need distinct names). */
   hostname?: string;
+  /** The Docker Engine's socket; null: exec tasks only. Default /var/run/docker.sock. */
+  dockerSocket?: string | null;
   version: string;
   log: (line: string) => void;
 }
@@ -24,6 +27,7 @@ export class Daemon {
       dataDir: options.dataDir,
       ...(options.hostname ? { hostname: options.hostname } : {}),
       version: options.version,
+      ...(options.dockerSocket !== undefined ? { dockerSocket: options.dockerSocket } : {}),
       log: options.log,
     });
   }
@@ -35,6 +39,7 @@ export class Daemon {
         name: options.hostname ?? os.hostname(),
         version: options.version,
         dataDir: options.dataDir,
+        newId: () => newObjectId(),
       }),
       info: { version: options.version },
       swarmStatus: () => pingStatus(swarm),

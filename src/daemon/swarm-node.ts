@@ -3,7 +3,7 @@
 // whose Raft data is locked until `swarm unlock`. Init, join, leave and unlock move between
 // those states; a restarted daemon resumes from what node-state.ts kept on disk.
 import { randomBytes } from 'node:crypto';
-import { AgentSession, describeNode } from '../agent/index.ts';
+import { describeNode, NodeAgent } from '../agent/index.ts';
 import { Dispatcher } from '../manager/dispatcher/index.ts';
 import {
   addressOfRaftMember,
@@ -42,6 +42,7 @@ import { newObjectId, newRaftId } from './identifiers.ts';
 import { joinCluster } from './join.ts';
 import { type NodeState, NodeStateStore } from './node-state.ts';
 import { renewCertificate } from './renew.ts';
+import { DEFAULT_DOCKER_SOCKET, openRuntimes } from './runtimes.ts';
 import { SwarmError } from './swarm-error.ts';
 
 /** Longest single wait before re-checking whether the certificate is due for renewal. */
@@ -58,6 +59,8 @@ export interface SwarmNodeOptions {
   /** The name this node reports (default: the machine's host name). */
   hostname?: string;
   version: string;
+  /** The Docker Engine's socket (default /var/run/docker.sock); null: exec tasks only. */
+  dockerSocket?: string | null;
   log: (line: string) => void;
 }
 
@@ -84,7 +87,7 @@ export class SwarmNode {
   private port: ClusterPort | null = null;
   private manager: ManagerNode | null = null;
   private dispatcher: Dispatcher | null = null;
-  private agent: AgentSession | null = null;
+  private agent: NodeAgent | null = null;
   private tls: TlsMaterial | null = null;
   private adopting = false;
   private renewalTimer: NodeJS.Timeout | null = null;
@@ -122,7 +125,7 @@ export class SwarmNode {
       }
       await this.startManager(kek, null, []);
     }
-    this.startAgent();
+    await this.startAgent();
     this.localState = 'active';
   }
 
@@ -202,7 +205,7 @@ export class SwarmNode {
           },
         },
       ]);
-      this.startAgent();
+      await this.startAgent();
       this.localState = 'active';
       this.options.log(`swarm initialized: node ${nodeId}, cluster ${clusterId}`);
       return { nodeId, unlockKey };
@@ -242,7 +245,7 @@ export class SwarmNode {
         if (joined.role === 'manager') {
           await this.joinAsManager([...joined.managers.map((m) => m.addr), withPort(remote)]);
         }
-        this.startAgent();
+        await this.startAgent();
         this.localState = 'active';
         this.options.log(`joined the swarm as a ${joined.role}: node ${joined.nodeId}`);
       } catch (error) {
@@ -296,7 +299,7 @@ export class SwarmNode {
         }
         throw error;
       }
-      this.startAgent();
+      await this.startAgent();
       this.localState = 'active';
     });
   }
@@ -472,16 +475,29 @@ export class SwarmNode {
     this.renewalTimer.unref();
   }
 
-  private startAgent(): void {
+  private async startAgent(): Promise<void> {
     this.scheduleRenewal();
     const node = this.node!;
-    this.agent = new AgentSession({
+    const runtimes = await openRuntimes({
+      dataDir: this.options.dataDir,
+      dockerSocket:
+        this.options.dockerSocket === undefined ? DEFAULT_DOCKER_SOCKET : this.options.dockerSocket,
+      nodeId: node.nodeId,
+      log: this.options.log,
+    });
+    this.agent = new NodeAgent({
       nodeId: node.nodeId,
       clusterId: node.clusterId,
       tls: this.tls!,
       managers: node.managers,
-      description: () => this.describe(),
       addr: node.advertiseAddr,
+      dataDir: this.options.dataDir,
+      describe: {
+        ...(this.options.hostname ? { hostname: this.options.hostname } : {}),
+        version: runtimes.engineVersion ?? this.options.version,
+      },
+      drivers: runtimes.drivers,
+      log: this.options.log,
       onReply: (reply) => {
         const managers = reply.managers.map((m) => m.addr).filter(Boolean);
         if (managers.length > 0 && managers.join() !== node.managers.join()) {
@@ -512,6 +528,7 @@ export class SwarmNode {
     this.port = null;
   }
 
+  /** The description sent with init and join; the agent's session keeps it current. */
   private describe() {
     return describeNode({
       ...(this.options.hostname ? { hostname: this.options.hostname } : {}),

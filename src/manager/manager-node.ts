@@ -13,6 +13,7 @@ import { CaServer } from './ca-server.ts';
 import { ClusterState } from './cluster-state.ts';
 import { addressOfRaftMember, type ManagerAddress, managerAddresses } from './cluster-view.ts';
 import { decodeMemberContext, ManagerServer } from './manager-server.ts';
+import { Orchestration } from './orchestration/index.ts';
 import { ManagerClients } from './peer-clients.ts';
 import { RoleChanger } from './roles.ts';
 
@@ -47,6 +48,7 @@ export class ManagerNode {
   readonly state: ClusterState;
   readonly roles: RoleChanger;
   readonly clients: ManagerClients;
+  readonly orchestration: Orchestration;
   private readonly transport: RaftTransport;
   private readonly storage: RaftStorage;
   private membershipTimer: NodeJS.Timeout | null = null;
@@ -123,6 +125,11 @@ export class ManagerNode {
       newRaftId: options.newRaftId,
       identifyManager: (call) => options.identify(call, ['manager']),
     }).attach(options.server);
+    this.orchestration = new Orchestration({
+      state: this.state,
+      newId: options.newNodeId,
+      log: options.log,
+    });
     for (const peer of options.initialPeers) {
       if (peer.raftId !== raftId) this.transport.addPeer(peer.raftId, peer.addr);
     }
@@ -130,11 +137,13 @@ export class ManagerNode {
 
   start(): void {
     this.state.start();
+    this.orchestration.start();
     this.membershipTimer = setInterval(() => void this.tendMembership(), MEMBERSHIP_CHECK_MS);
   }
 
   async stop(): Promise<void> {
     if (this.membershipTimer) clearInterval(this.membershipTimer);
+    this.orchestration.stop();
     await this.state.stop();
     await this.transport.close();
     this.clients.close();

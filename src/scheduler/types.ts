@@ -12,9 +12,18 @@ export interface ScheduleInput {
    * per node and spreading.
    */
   placed: readonly Task[];
-  /** The tasks to place (status 'pending', no NodeID), in the order they should be tried. */
+  /**
+   * The tasks to place (status 'pending'), in the order they should be tried. A task that comes
+   * with a NodeID (a global service's) is only checked against that node.
+   */
   pending: readonly Task[];
-  /** The services of the pending tasks, by ID (strategy, placement preferences). */
+  /**
+   * Services by ID: those of the pending tasks (required: their host-mode published ports; a
+   * pending task whose service is missing is left unplaced), and best also those of the placed
+   * tasks, whose host-mode ports are otherwise known only from their Status.PortStatus.
+   * Placement (constraints, preferences, strategy, max replicas, platforms) is read from each
+   * task's own Spec, as swarmkit does.
+   */
   services: ReadonlyMap<string, Service>;
   /** In [0, 1); for the 'random' strategy and ties. Injected so runs are reproducible. */
   random: () => number;

@@ -257,14 +257,26 @@ export interface ServiceMode {
   GlobalJob?: Record<string, never>;
 }
 
+/** Docker's UpdateConfig (also the RollbackConfig); durations in nanoseconds. */
+export interface UpdateConfig {
+  /** Tasks updated at once; 0 means all at once. Default 1. */
+  Parallelism?: number;
+  Delay?: number;
+  FailureAction?: 'pause' | 'continue' | 'rollback';
+  /** Default 5 s. */
+  Monitor?: number;
+  MaxFailureRatio?: number;
+  Order?: 'stop-first' | 'start-first';
+}
+
 export interface ServiceSpec {
   /** Unique among services, case-insensitively. */
   Name: string;
   Labels: Labels;
   TaskTemplate: TaskSpec;
   Mode: ServiceMode;
-  UpdateConfig?: Record<string, unknown>;
-  RollbackConfig?: Record<string, unknown>;
+  UpdateConfig?: UpdateConfig;
+  RollbackConfig?: UpdateConfig;
   EndpointSpec?: { Mode?: 'vip' | 'dnsrr'; Ports?: PortConfig[] };
   [key: string]: unknown;
 }
@@ -278,7 +290,13 @@ export interface Service extends Meta {
     VirtualIPs?: { NetworkID: string; Addr: string }[];
   };
   UpdateStatus?: {
-    State: 'updating' | 'paused' | 'completed' | 'rollback_started' | 'rollback_paused';
+    State:
+      | 'updating'
+      | 'paused'
+      | 'completed'
+      | 'rollback_started'
+      | 'rollback_paused'
+      | 'rollback_completed';
     StartedAt?: string;
     CompletedAt?: string;
     Message?: string;
@@ -314,6 +332,13 @@ export interface Task extends Meta {
   JobIteration?: Version;
   /** The service's SpecVersion the task was made from (swarmkit's field, not Docker's). */
   SpecVersion?: Version;
+  /** The service's name and labels when the task was made (swarmkit's ServiceAnnotations). */
+  ServiceAnnotations?: { Name: string; Labels: Labels };
+  /**
+   * Shoal's: when earlier tasks of this slot (or node, for global services) failed within the
+   * restart window (RFC 3339), so MaxAttempts holds across replacements and leader changes.
+   */
+  RestartHistory?: string[];
 }
 
 // ----------------------------------------------------------------- networks, secrets, configs

@@ -37,6 +37,8 @@ export interface DaemonProcess {
 
 export class DaemonProcesses {
   readonly daemons: DaemonProcess[] = [];
+  /** Extra `shoal daemon` flags for every daemon started from now on (e.g. --docker none). */
+  daemonArgs: string[] = [];
 
   constructor(
     private readonly root: string,
@@ -85,6 +87,7 @@ export class DaemonProcesses {
         `unix://${daemon.socket}`,
         '--hostname',
         daemon.name,
+        ...this.daemonArgs,
       ],
       daemon.log,
     );

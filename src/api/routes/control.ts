@@ -40,4 +40,6 @@ export interface HostInfo {
   name: string;
   version: string;
   dataDir: string;
+  /** Object IDs (services...), as swarmkit makes them. */
+  newId: () => string;
 }

@@ -2,8 +2,10 @@
 import { Router } from '../router.ts';
 import type { HostInfo, SwarmControl } from './control.ts';
 import { addNodeRoutes } from './nodes.ts';
+import { addServiceRoutes } from './services.ts';
 import { addSwarmRoutes } from './swarm.ts';
 import { addSystemRoutes } from './system.ts';
+import { addTaskRoutes } from './tasks.ts';
 
 export type { HostInfo, LocalNodeState, SwarmControl } from './control.ts';
 export { swarmView } from './swarm.ts';
@@ -13,5 +15,7 @@ export function buildRoutes(control: SwarmControl, host: HostInfo): Router {
   addSystemRoutes(router, control, host);
   addSwarmRoutes(router, control);
   addNodeRoutes(router, control);
+  addServiceRoutes(router, control, host.newId);
+  addTaskRoutes(router, control);
   return router;
 }

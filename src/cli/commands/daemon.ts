@@ -6,6 +6,7 @@ interface DaemonFlags {
   dataDir: string;
   host?: string;
   hostname?: string;
+  docker: string;
 }
 
 export function registerDaemon(program: Command, version: string): void {
@@ -15,6 +16,11 @@ export function registerDaemon(program: Command, version: string): void {
     .option('--data-dir <dir>', 'where the node keeps its state', '/var/lib/shoal')
     .option('-H, --host <socket>', `the API socket (default unix://${DEFAULT_SOCKET})`)
     .option('--hostname <name>', "the name this node reports (default: the machine's)")
+    .option(
+      '--docker <socket>',
+      "the Docker Engine's socket tasks run on ('none': exec tasks only)",
+      '/var/run/docker.sock',
+    )
     .action(async (flags: DaemonFlags) => {
       const log = (line: string) => console.log(`${new Date().toISOString()} ${line}`);
       // Loaded here so that client commands start without the daemon's code.
@@ -23,6 +29,7 @@ export function registerDaemon(program: Command, version: string): void {
         dataDir: flags.dataDir,
         socketPath: socketPathOf(flags.host ?? program.opts().host),
         ...(flags.hostname ? { hostname: flags.hostname } : {}),
+        dockerSocket: flags.docker === 'none' ? null : flags.docker.replace(/^unix:\/\//, ''),
         version,
         log,
       });

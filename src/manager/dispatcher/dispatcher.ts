@@ -35,6 +35,8 @@ import {
   type WireSessionMessage,
   type WireSessionReply,
 } from './protocol.ts';
+import { TaskFlow } from './task-flow.ts';
+import { parseStatuses } from './task-protocol.ts';
 
 /** Shoal's default: a dead node is down within ~9 s (swarm's period is 5 s, down at ~15 s). */
 export const DEFAULT_HEARTBEAT_PERIOD_MS = 3000;
@@ -94,6 +96,8 @@ class Session {
   host = '';
   /** The last description the agent sent (null: none, keep the stored one). */
   description: NodeDescription | null = null;
+  /** The assignment set last sent, as JSON (null: none yet on this session). */
+  sentAssignments: string | null = null;
 
   constructor(
     readonly nodeId: string,
@@ -112,6 +116,7 @@ export class Dispatcher {
   private readonly maxSessions: number;
   private readonly log: (line: string) => void;
   private readonly heartbeats: Heartbeats;
+  private readonly tasks: TaskFlow;
   private readonly sessions = new Map<string, Session>();
   private readonly pendingDown = new Set<string>();
   /** Node ID → the last write queued for it; writes of one node run one after another. */
@@ -136,6 +141,11 @@ export class Dispatcher {
     this.heartbeats = new Heartbeats({
       periodMs: this.heartbeatPeriodMs,
       graceMultiplier: DEFAULT_GRACE_MULTIPLIER,
+    });
+    this.tasks = new TaskFlow({
+      state: this.state,
+      log: this.log,
+      onAssignmentsChanged: (nodeIds) => this.pushAssignments(nodeIds),
     });
   }
 
@@ -173,6 +183,7 @@ export class Dispatcher {
     this.sessions.clear();
     this.heartbeats.clear();
     this.pendingDown.clear();
+    this.tasks.stepDown();
     this.leading = false;
   }
 
@@ -213,6 +224,7 @@ export class Dispatcher {
       this.redirect(call);
       return;
     }
+    this.tasks.lead();
     if (this.state.store.get('nodes', nodeId) === undefined) {
       refuse(call, grpc.status.PERMISSION_DENIED, new NotMemberError(nodeId).message);
       return;
@@ -272,6 +284,14 @@ export class Dispatcher {
         session.description === null ||
         canonicalJson(session.description) !== canonicalJson(description);
       session.description = description;
+    }
+    if (message.taskStatuses.length > 0) {
+      try {
+        this.tasks.report(nodeId, parseStatuses(message.taskStatuses));
+      } catch (err) {
+        this.close(session, grpc.status.INVALID_ARGUMENT, (err as Error).message);
+        return;
+      }
     }
     if (!session.started) {
       session.started = true;
@@ -372,22 +392,39 @@ export class Dispatcher {
     }
   }
 
-  private reply(session: Session, node: Node): void {
+  /** Answers a message; `onlyIfChanged`: only when the node's assignment set changed. */
+  private reply(session: Session, node: Node, onlyIfChanged = false): void {
     if (session.closed) return;
+    const assignments = this.tasks.assignmentsJson(session.nodeId);
+    const changed = assignments !== session.sentAssignments;
+    if (onlyIfChanged && !changed) return;
     try {
-      session.call.write(this.replyOf(node.Spec.Role, ''));
+      session.call.write(
+        this.replyOf(node.Spec.Role, '', changed ? Buffer.from(assignments) : EMPTY),
+      );
+      session.sentAssignments = assignments;
     } catch {
       this.dropped(session);
     }
   }
 
-  private replyOf(role: string, leaderAddr: string): WireSessionReply {
+  /** Sends the changed assignment sets of these nodes on their sessions. */
+  private pushAssignments(nodeIds: Set<string>): void {
+    for (const nodeId of nodeIds) {
+      const session = this.sessions.get(nodeId);
+      if (session === undefined || !session.registered || session.registering) continue;
+      const node = this.state.store.get('nodes', nodeId);
+      if (node !== undefined) this.reply(session, node, true);
+    }
+  }
+
+  private replyOf(role: string, leaderAddr: string, assignments = EMPTY): WireSessionReply {
     const period = this.heartbeatPeriodMs;
     return {
       heartbeatPeriodMs: Math.max(1, Math.round(period * (0.9 + 0.2 * this.random()))),
       managers: this.managers().map(managerToWire),
       leaderAddr: leaderAddr,
-      assignments: EMPTY,
+      assignments,
       role,
     };
   }
@@ -426,6 +463,7 @@ export class Dispatcher {
         this.log('dispatcher: no longer the leader; sending agents to the new one');
         this.heartbeats.clear();
         this.pendingDown.clear();
+        this.tasks.stepDown();
       }
       this.leading = false;
       for (const session of [...this.sessions.values()]) {
@@ -436,6 +474,7 @@ export class Dispatcher {
     }
     if (!this.leading) {
       this.leading = true;
+      this.tasks.lead();
       const alive = this.state.store
         .find('nodes', (node) => node.Status.State !== 'down')
         .map((node) => node.ID);

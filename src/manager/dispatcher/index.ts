@@ -24,3 +24,13 @@ export {
   type WireSessionMessage,
   type WireSessionReply,
 } from './protocol.ts';
+export { isNewsFor } from './task-flow.ts';
+export {
+  type AssignmentSet,
+  decodeAssignments,
+  encodeAssignments,
+  encodeStatuses,
+  MAX_STATUS_UPDATES,
+  parseStatuses,
+  type TaskStatusUpdate,
+} from './task-protocol.ts';

@@ -147,10 +147,25 @@ export function parseNodeDescription(bytes: Uint8Array): NodeDescription {
   }
   const labels = Engine.Labels ?? {};
   if (!isLabels(labels)) throw new Error('node description Engine.Labels must map strings');
-  return {
+  const plugins = Engine.Plugins ?? [];
+  if (
+    !Array.isArray(plugins) ||
+    plugins.length > 64 ||
+    !plugins.every((p) => isRecord(p) && typeof p.Type === 'string' && typeof p.Name === 'string')
+  ) {
+    throw new Error('node description Engine.Plugins must list { Type, Name } (64 at most)');
+  }
+  const description: NodeDescription = {
     Hostname,
     Platform: { Architecture: Platform.Architecture, OS: Platform.OS },
     Resources: { NanoCPUs: Resources.NanoCPUs, MemoryBytes: Resources.MemoryBytes },
     Engine: { EngineVersion: Engine.EngineVersion, Labels: { ...labels } },
   };
+  if (plugins.length > 0) {
+    description.Engine.Plugins = plugins.map((p) => ({
+      Type: String(p.Type).slice(0, 64),
+      Name: String(p.Name).slice(0, 128),
+    }));
+  }
+  return description;
 }

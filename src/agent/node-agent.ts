@@ -1,0 +1,86 @@
+// What every node runs once it is in a swarm: the session with the managers and the worker
+// that runs the tasks they assign. Assignment sets arriving on the session go to the worker;
+// the worker's status changes go out on the session at once, and all of them again whenever a
+// new session becomes ready (a new leader, a reconnect), since the manager may have missed some.
+
+import type { SessionReply } from '../manager/dispatcher/protocol.ts';
+import type { TaskStatusUpdate } from '../manager/dispatcher/task-protocol.ts';
+import { decodeAssignments } from '../manager/dispatcher/task-protocol.ts';
+import type { TlsMaterial } from '../pki/index.ts';
+import type { RuntimeDriver } from '../runtime/driver.ts';
+import type { RuntimeName } from '../store/index.ts';
+import { type DescribeNodeOptions, describeNode } from './description.ts';
+import { AgentSession, type AgentSessionOptions } from './session.ts';
+import { Worker } from './worker/index.ts';
+
+export interface NodeAgentOptions {
+  nodeId: string;
+  clusterId: string;
+  tls: TlsMaterial;
+  managers: string[];
+  addr: string;
+  dataDir: string;
+  describe: Omit<DescribeNodeOptions, 'runtimes'>;
+  drivers: Partial<Record<RuntimeName, RuntimeDriver>>;
+  onReply: (reply: SessionReply) => void;
+  log: (line: string) => void;
+  session?: Partial<AgentSessionOptions>;
+}
+
+export class NodeAgent {
+  readonly session: AgentSession;
+  readonly worker: Worker;
+
+  constructor(private readonly options: NodeAgentOptions) {
+    const runtimes = (Object.keys(options.drivers) as RuntimeName[]).sort();
+    const hostname = describeNode(options.describe).Hostname;
+    this.worker = new Worker({
+      nodeId: options.nodeId,
+      hostname,
+      drivers: options.drivers,
+      dir: options.dataDir,
+      report: (updates: TaskStatusUpdate[]) => this.session.sendStatuses(updates),
+      log: options.log,
+    });
+    this.session = new AgentSession({
+      nodeId: options.nodeId,
+      clusterId: options.clusterId,
+      tls: options.tls,
+      managers: options.managers,
+      addr: options.addr,
+      description: () => describeNode({ ...options.describe, runtimes }),
+      log: options.log,
+      ...options.session,
+      onReply: (reply) => {
+        options.onReply(reply);
+        let set: ReturnType<typeof decodeAssignments>;
+        try {
+          set = decodeAssignments(reply.assignments);
+        } catch (error) {
+          options.log(`agent: bad assignments: ${(error as Error).message}`);
+          return;
+        }
+        if (set !== null) this.worker.setAssignments(set);
+      },
+      onStateChange: (state) => {
+        if (state === 'ready') this.session.sendStatuses(this.worker.statuses());
+      },
+    });
+  }
+
+  start(): void {
+    this.worker.start();
+    this.session.start();
+  }
+
+  /** Ends the session and supervision; tasks keep running (adopted on the next start). */
+  async stop(): Promise<void> {
+    this.session.stop();
+    this.worker.stop();
+    await Promise.all(Object.values(this.options.drivers).map((driver) => driver?.close()));
+  }
+
+  updateTls(tls: TlsMaterial): void {
+    this.session.updateTls(tls);
+  }
+}

@@ -1,0 +1,167 @@
+// The agent's worker: runs the tasks the managers assign to this node.
+//
+// Each assignment set (the node's whole list, pushed by the leader's dispatcher) is persisted
+// to `tasks.json` (only when it changed) and reconciled: a TaskRunner per task, created,
+// updated with the new desired state, or removed (with its container or process) when the
+// task left the set. After a restart the persisted set is loaded first, so tasks keep being
+// supervised while no manager answers, and runtime objects are adopted, never duplicated.
+// Status changes are handed to `report`; `statuses()` gives them all again for a new session.
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AssignmentSet, TaskStatusUpdate } from '../../manager/dispatcher/task-protocol.ts';
+import { type RuntimeDriver, runtimeOf } from '../../runtime/driver.ts';
+import type { RuntimeName, Task, TaskStatus } from '../../store/index.ts';
+import { runSpecOf } from './run-spec.ts';
+import { TaskRunner } from './task-runner.ts';
+
+export const TASKS_FILE = 'tasks.json';
+/** Tasks a node accepts in one set (beyond: refused, the set is kept as it was). */
+export const MAX_TASKS_PER_NODE = 5_000;
+
+export interface WorkerOptions {
+  nodeId: string;
+  hostname: string;
+  drivers: Partial<Record<RuntimeName, RuntimeDriver>>;
+  /** Where tasks.json lives (the node's data dir). */
+  dir: string;
+  report: (updates: TaskStatusUpdate[]) => void;
+  now?: () => number;
+  log?: (line: string) => void;
+}
+
+export class Worker {
+  private readonly runners = new Map<string, TaskRunner>();
+  private readonly unwatch: (() => void)[] = [];
+  private readonly log: (line: string) => void;
+  private readonly now: () => number;
+  private persisted = '';
+  private cleaned = false;
+  private stopped = false;
+
+  constructor(private readonly options: WorkerOptions) {
+    this.log = options.log ?? (() => {});
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Watches the runtimes and resumes the persisted set. */
+  start(): void {
+    for (const driver of Object.values(this.options.drivers)) {
+      if (driver === undefined) continue;
+      this.unwatch.push(driver.watch((status) => this.runners.get(status.taskId)?.observe(status)));
+    }
+    const file = join(this.options.dir, TASKS_FILE);
+    if (existsSync(file)) {
+      try {
+        const text = readFileSync(file, 'utf8');
+        this.persisted = text;
+        this.apply(JSON.parse(text) as AssignmentSet);
+        this.log(`agent: resumed ${this.runners.size} task(s) from ${file}`);
+      } catch (error) {
+        this.log(`agent: ignoring ${file}: ${(error as Error).message}`);
+      }
+    }
+  }
+
+  /** Stops supervising; tasks keep running and are adopted on the next start. */
+  stop(): void {
+    this.stopped = true;
+    for (const unwatch of this.unwatch.splice(0)) unwatch();
+    for (const runner of this.runners.values()) runner.close();
+    this.runners.clear();
+  }
+
+  /** A new set from the leader. */
+  setAssignments(set: AssignmentSet): void {
+    if (this.stopped) return;
+    if (set.tasks.length > MAX_TASKS_PER_NODE) {
+      this.log(`agent: refusing ${set.tasks.length} tasks (at most ${MAX_TASKS_PER_NODE})`);
+      return;
+    }
+    this.persist(set);
+    this.apply(set);
+    if (!this.cleaned) {
+      this.cleaned = true;
+      void this.removeStrays(new Set(set.tasks.map((task) => task.ID)));
+    }
+  }
+
+  /** Every task's current status, for a new session. */
+  statuses(): TaskStatusUpdate[] {
+    return [...this.runners.values()].map((runner) => ({
+      ID: runner.id,
+      Status: runner.current(),
+    }));
+  }
+
+  /** Tasks this worker supervises. */
+  get size(): number {
+    return this.runners.size;
+  }
+
+  private persist(set: AssignmentSet): void {
+    const text = JSON.stringify(set);
+    if (text === this.persisted) return;
+    const file = join(this.options.dir, TASKS_FILE);
+    try {
+      writeFileSync(`${file}.tmp`, text, { mode: 0o600 });
+      renameSync(`${file}.tmp`, file);
+      this.persisted = text;
+    } catch (error) {
+      this.log(`agent: cannot persist assignments: ${(error as Error).message}`);
+    }
+  }
+
+  private apply(set: AssignmentSet): void {
+    const listed = new Set<string>();
+    for (const task of set.tasks) {
+      listed.add(task.ID);
+      const runner = this.runners.get(task.ID);
+      if (runner) runner.update(task);
+      else this.add(task);
+    }
+    for (const [id, runner] of this.runners) {
+      if (listed.has(id)) continue;
+      this.runners.delete(id);
+      runner
+        .remove()
+        .catch((error: Error) => this.log(`agent: removing task ${id}: ${error.message}`));
+    }
+  }
+
+  private add(task: Task): void {
+    const runtime = task.Spec.ContainerSpec ? runtimeOf(task.Spec.ContainerSpec) : 'docker';
+    const driver =
+      this.options.drivers[runtime] ??
+      (runtime === 'docker'
+        ? 'no Docker Engine on this node: use an exec: image or start dockerd'
+        : `no ${runtime} runtime on this node`);
+    const node = { nodeId: this.options.nodeId, hostname: this.options.hostname };
+    const runner = new TaskRunner(task, {
+      driver,
+      spec: () => runSpecOf(task, node),
+      report: (taskId: string, status: TaskStatus) =>
+        this.options.report([{ ID: taskId, Status: status }]),
+      now: this.now,
+      log: this.log,
+    });
+    this.runners.set(task.ID, runner);
+    runner.kick();
+  }
+
+  /** Runtime objects of tasks this node no longer has (removed while the agent was away). */
+  private async removeStrays(keep: Set<string>): Promise<void> {
+    for (const driver of Object.values(this.options.drivers)) {
+      if (driver === undefined) continue;
+      try {
+        for (const status of await driver.list()) {
+          if (keep.has(status.taskId) || this.runners.has(status.taskId)) continue;
+          this.log(`agent: removing task ${status.taskId}, no longer assigned to this node`);
+          await driver.stop(status.taskId, 10_000);
+          await driver.remove(status.taskId);
+        }
+      } catch (error) {
+        this.log(`agent: cannot list ${driver.name} tasks: ${(error as Error).message}`);
+      }
+    }
+  }
+}

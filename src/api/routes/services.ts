@@ -1,0 +1,119 @@
+// /services endpoints, shaped as the Docker Engine API (v1.41) answers them.
+import { ServiceControl } from '../../manager/services/index.ts';
+import type { Service, ServiceSpec, Store, Task } from '../../store/index.ts';
+import { BadRequestError } from '../errors.ts';
+import { parseFilters, queryBool, queryInt } from '../request.ts';
+import { empty, json, type Router } from '../router.ts';
+import type { SwarmControl } from './control.ts';
+import { requireManager } from './managers.ts';
+
+const SERVICE_FILTERS = ['id', 'label', 'mode', 'name'];
+
+function labelMatches(labels: Record<string, string>, filter: string): boolean {
+  const equals = filter.indexOf('=');
+  if (equals < 0) return filter in labels;
+  return labels[filter.slice(0, equals)] === filter.slice(equals + 1);
+}
+
+function modeName(service: Service): string {
+  const mode = service.Spec.Mode;
+  if (mode.Global) return 'global';
+  if (mode.ReplicatedJob) return 'replicated-job';
+  if (mode.GlobalJob) return 'global-job';
+  return 'replicated';
+}
+
+function matches(service: Service, filters: Map<string, string[]>): boolean {
+  const any = (name: string, test: (value: string) => boolean) => {
+    const values = filters.get(name);
+    return values === undefined || values.some(test);
+  };
+  return (
+    any('id', (v) => service.ID.startsWith(v)) &&
+    any('name', (v) => service.Spec.Name.startsWith(v)) &&
+    any('mode', (v) => modeName(service) === v) &&
+    any('label', (v) => labelMatches(service.Spec.Labels ?? {}, v))
+  );
+}
+
+/** Docker's ServiceStatus: running tasks on live nodes, desired and completed tasks. */
+export function serviceStatus(store: Store, service: Service) {
+  const tasks = store.find('tasks', { by: 'serviceId', value: service.ID });
+  const nodeUp = (task: Task) =>
+    task.NodeID !== undefined && store.get('nodes', task.NodeID)?.Status.State !== 'down';
+  let running = 0;
+  let completed = 0;
+  let globalDesired = 0;
+  for (const task of tasks) {
+    const wanted = task.DesiredState === 'running' || task.DesiredState === 'complete';
+    if (task.Status.State === 'complete' && task.DesiredState === 'complete') completed++;
+    if (!wanted) continue;
+    if (task.DesiredState === 'running' || task.Status.State !== 'complete') globalDesired++;
+    if (task.Status.State === 'running' && nodeUp(task)) running++;
+  }
+  const mode = service.Spec.Mode;
+  let desired = globalDesired;
+  if (mode.Replicated) desired = mode.Replicated.Replicas;
+  if (mode.ReplicatedJob) {
+    const total = mode.ReplicatedJob.TotalCompletions ?? 1;
+    const concurrent = mode.ReplicatedJob.MaxConcurrent || total;
+    desired = Math.max(0, Math.min(concurrent, total - completed));
+  }
+  return { RunningTasks: running, DesiredTasks: desired, CompletedTasks: completed };
+}
+
+/** What Docker shows of a service: without Shoal's internal spec counter. */
+export function serviceView(service: Service): Service {
+  const { SpecVersion: _internal, ...view } = service;
+  return view as Service;
+}
+
+export function addServiceRoutes(router: Router, control: SwarmControl, newId: () => string): void {
+  const services = () => new ServiceControl(requireManager(control), newId);
+
+  router.get('/services', (context) => {
+    const cluster = requireManager(control);
+    const filters = parseFilters(context.query, SERVICE_FILTERS);
+    const withStatus = queryBool(context.query, 'status');
+    const list = cluster.store.list('services').filter((service) => matches(service, filters));
+    return json(
+      200,
+      list.map((service) =>
+        withStatus
+          ? { ...serviceView(service), ServiceStatus: serviceStatus(cluster.store, service) }
+          : serviceView(service),
+      ),
+    );
+  });
+
+  router.post('/services/create', async (context) => {
+    const spec = await context.body<ServiceSpec>();
+    if (spec === undefined || spec === null)
+      throw new BadRequestError('a service spec is required');
+    return json(201, await services().create(spec));
+  });
+
+  router.get('/services/{id}', (context) => {
+    return json(200, serviceView(services().find(context.params.id!)));
+  });
+
+  router.post('/services/{id}/update', async (context) => {
+    const version = queryInt(context.query, 'version');
+    if (version === undefined) throw new BadRequestError('the version of the service is required');
+    const rollback = context.query.get('rollback');
+    if (rollback !== null && rollback !== '' && rollback !== 'previous') {
+      throw new BadRequestError(`unrecognized rollback option ${rollback}`);
+    }
+    const spec = (await context.body<ServiceSpec>()) ?? ({} as ServiceSpec);
+    const control = services();
+    return json(
+      200,
+      await control.update(context.params.id!, version, spec, rollback === 'previous'),
+    );
+  });
+
+  router.delete('/services/{id}', async (context) => {
+    await services().remove(context.params.id!);
+    return empty(200);
+  });
+}

@@ -1,0 +1,228 @@
+// Services on the exec runtime (no Docker Engine): three daemons on 127.0.0.1-3 run
+// replicated, global and job services as supervised processes. Create, scale, restart per
+// policy, drain, rolling update (start-first), automatic rollback on a failing healthcheck,
+// job completion, and bad input refused with nothing stored.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { daemonsForTest, freePorts } from '../src/testkit/index.ts';
+import { ClusterApi, running } from './services-support.ts';
+
+const MS = 1_000_000;
+
+test('services run as processes where no engine exists', { timeout: 300_000 }, async (t) => {
+  const cluster = daemonsForTest(t.after.bind(t), 'services-exec');
+  cluster.daemonArgs = ['--docker', 'none'];
+  const [port] = await freePorts(1);
+  const n1 = await cluster.add(1, port!);
+  const n2 = await cluster.add(2, port!);
+  const n3 = await cluster.add(3, port!);
+  await cluster.initSwarm(n1, ['--dispatcher-heartbeat', '1s']);
+  const token = (await cluster.ok(n1, ['swarm', 'join-token', '-q', 'worker'])).trim();
+  for (const node of [n2, n3]) {
+    const joined = await cluster.joinSwarm(node, token, n1.clusterAddr);
+    assert.equal(joined.code, 0, joined.stderr);
+  }
+  const api = new ClusterApi(n1);
+  t.after(() => api.close());
+  try {
+    await t.test('replicated: created, spread, scaled up and down', async () => {
+      const id = await api.create({
+        Name: 'sleeper',
+        TaskTemplate: { ContainerSpec: { Image: 'exec:/bin/sleep', Args: ['1000'] } },
+        Mode: { Replicated: { Replicas: 3 } },
+      });
+      const tasks = await api.waitTasks(id, '3 running tasks', (ts) => running(ts).length === 3);
+      assert.equal(new Set(running(tasks).map((t) => t.NodeID)).size, 3, 'spread over 3 nodes');
+      assert.deepEqual(
+        running(tasks)
+          .map((t) => t.Slot)
+          .sort(),
+        [1, 2, 3],
+      );
+      assert.ok(running(tasks).every((t) => (t.Status.ContainerStatus?.PID ?? 0) > 0));
+      assert.equal(
+        (await api.update(id, (s) => ({ ...s, Mode: { Replicated: { Replicas: 5 } } }))).status,
+        200,
+      );
+      await api.waitTasks(id, '5 running tasks', (ts) => running(ts).length === 5);
+      await api.update(id, (s) => ({ ...s, Mode: { Replicated: { Replicas: 1 } } }));
+      await api.waitTasks(id, 'one task left', (ts) => ts.length === 1 && running(ts).length === 1);
+      await api.remove(id);
+      await api.waitTasks(id, 'no task left', (ts) => ts.length === 0);
+    });
+
+    await t.test('a failing task restarts per policy, then gives up', async () => {
+      const id = await api.create({
+        Name: 'crasher',
+        TaskTemplate: {
+          ContainerSpec: { Image: 'exec:/bin/sh', Args: ['-c', 'exit 3'] },
+          RestartPolicy: { Condition: 'on-failure', Delay: 100 * MS, MaxAttempts: 2 },
+        },
+        Mode: { Replicated: { Replicas: 1 } },
+      });
+      const tasks = await api.waitTasks(
+        id,
+        '3 failed attempts',
+        (ts) => ts.length === 3 && ts.every((t) => t.Status.State === 'failed'),
+      );
+      assert.ok(
+        tasks.every((t) => t.Status.Err === 'task: non-zero exit (3)'),
+        tasks[0]!.Status.Err,
+      );
+      assert.ok(tasks.every((t) => t.DesiredState === 'shutdown'));
+      await api.remove(id);
+    });
+
+    await t.test('global: one per node, following a drain', async () => {
+      const id = await api.create({
+        Name: 'everywhere',
+        TaskTemplate: { ContainerSpec: { Image: 'exec:/bin/sleep', Args: ['1000'] } },
+        Mode: { Global: {} },
+      });
+      await api.waitTasks(id, 'a task on each node', (ts) => running(ts).length === 3);
+      await cluster.ok(n1, ['node', 'update', '--availability', 'drain', 'node-3']);
+      await api.waitTasks(id, 'none left on the drained node', (ts) => {
+        const live = running(ts);
+        return live.length === 2 && ts.some((t) => t.Status.State === 'shutdown');
+      });
+      await cluster.ok(n1, ['node', 'update', '--availability', 'active', 'node-3']);
+      await api.waitTasks(id, 'back on node-3', (ts) => running(ts).length === 3);
+      await api.remove(id);
+    });
+
+    await t.test(
+      'rolling update, start-first, then automatic rollback on an unhealthy update',
+      async () => {
+        const id = await api.create({
+          Name: 'rolling',
+          TaskTemplate: { ContainerSpec: { Image: 'exec:/bin/sleep', Args: ['1000'] } },
+          Mode: { Replicated: { Replicas: 2 } },
+          UpdateConfig: {
+            Parallelism: 1,
+            Order: 'start-first',
+            Monitor: 500 * MS,
+            FailureAction: 'rollback',
+          },
+          RollbackConfig: { Parallelism: 0, Monitor: 500 * MS },
+        });
+        await api.waitTasks(id, '2 running', (ts) => running(ts).length === 2);
+        await api.update(id, (s) => ({
+          ...s,
+          TaskTemplate: {
+            ...s.TaskTemplate,
+            ContainerSpec: { Image: 'exec:/bin/sleep', Args: ['2000'] },
+          },
+        }));
+        await api.waitTasks(id, 'updated', (ts) => {
+          const live = running(ts);
+          return live.length === 2 && live.every((t) => t.Spec.ContainerSpec?.Args?.[0] === '2000');
+        });
+        await waitForUpdateState(api, id, 'completed');
+
+        await api.update(id, (s) => ({
+          ...s,
+          TaskTemplate: {
+            ...s.TaskTemplate,
+            ContainerSpec: {
+              Image: 'exec:/bin/sleep',
+              Args: ['3000'],
+              Healthcheck: {
+                Test: ['CMD', '/bin/false'],
+                Interval: 100 * MS,
+                Timeout: 1000 * MS,
+                Retries: 1,
+              },
+            },
+          },
+        }));
+        await waitForUpdateState(api, id, 'rollback_completed');
+        const service = await api.service(id);
+        assert.match(service.UpdateStatus?.Message ?? '', /rollback completed/);
+        assert.equal(service.Spec.TaskTemplate.ContainerSpec?.Args?.[0], '2000');
+        const tasks = await api.waitTasks(id, 'back on the previous spec', (ts) => {
+          const live = running(ts);
+          return live.length === 2 && live.every((t) => t.Spec.ContainerSpec?.Args?.[0] === '2000');
+        });
+        assert.ok(tasks.some((t) => t.Status.Err === 'task: container unhealthy'));
+        await api.remove(id);
+      },
+    );
+
+    await t.test('a replicated job runs to its completions', async () => {
+      const id = await api.create({
+        Name: 'batch',
+        TaskTemplate: { ContainerSpec: { Image: 'exec:/bin/true' } },
+        Mode: { ReplicatedJob: { TotalCompletions: 4, MaxConcurrent: 2 } },
+      });
+      const tasks = await api.waitTasks(
+        id,
+        '4 completions',
+        (ts) => ts.filter((t) => t.Status.State === 'complete').length === 4,
+      );
+      assert.ok(tasks.every((t) => t.DesiredState === 'complete'));
+      await api.remove(id);
+    });
+
+    await t.test('bad input is refused and nothing is stored', async () => {
+      const before = (await api.client.request('GET', '/services')).json<unknown[]>().length;
+      const bad = await api.client.request('POST', '/services/create', {
+        body: {
+          Name: 'bad',
+          TaskTemplate: {
+            ContainerSpec: { Image: 'exec:/bin/true' },
+            Placement: { Constraints: ['node.role=manager'] },
+          },
+        },
+      });
+      assert.equal(bad.status, 400);
+      assert.match(bad.text(), /constraint expected one operator from ==, !=/);
+      const ports = await api.client.request('POST', '/services/create', {
+        body: {
+          Name: 'ports',
+          TaskTemplate: { ContainerSpec: { Image: 'exec:/bin/true' } },
+          EndpointSpec: { Ports: [{ Protocol: 'tcp', TargetPort: 80, PublishedPort: 70000 }] },
+        },
+      });
+      assert.equal(ports.status, 400);
+      assert.match(ports.text(), /out of range/);
+      assert.equal((await api.client.request('GET', '/services')).json<unknown[]>().length, before);
+
+      const id = await api.create({
+        Name: 'huge',
+        TaskTemplate: {
+          ContainerSpec: { Image: 'exec:/bin/sleep', Args: ['1000'] },
+          Resources: { Reservations: { MemoryBytes: 1024 ** 5 } },
+        },
+      });
+      const [pending] = await api.waitTasks(
+        id,
+        'a pending task with a reason',
+        (ts) => ts.length === 1 && (ts[0]!.Status.Err ?? '') !== '',
+      );
+      assert.equal(pending!.Status.State, 'pending');
+      assert.match(pending!.Status.Err!, /no suitable node \(insufficient resources on 3 nodes\)/);
+      const service = await api.service(id);
+      const stale = await api.client.request('POST', `/services/${id}/update`, {
+        query: { version: service.Version.Index - 1 },
+        body: service.Spec,
+      });
+      assert.equal(stale.status, 409);
+      assert.match(stale.text(), /update out of sequence/);
+      await api.remove(id);
+    });
+  } finally {
+    await api.removeAll();
+  }
+});
+
+async function waitForUpdateState(api: ClusterApi, id: string, state: string): Promise<void> {
+  let last = '';
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    const service = await api.service(id);
+    last = `${service.UpdateStatus?.State}: ${service.UpdateStatus?.Message}`;
+    if (service.UpdateStatus?.State === state) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`update state never became ${state}; last ${last}`);
+}
