@@ -4,7 +4,8 @@
 // job completion, and bad input refused with nothing stored.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { daemonsForTest, freePorts } from '../src/testkit/index.ts';
+import { MultiplexedStreamParser } from '../src/api/index.ts';
+import { daemonsForTest, freePorts, waitFor } from '../src/testkit/index.ts';
 import { ClusterApi, running } from './services-support.ts';
 
 const MS = 1_000_000;
@@ -163,6 +164,57 @@ test('services run as processes where no engine exists', { timeout: 300_000 }, a
       await api.remove(id);
     });
 
+    await t.test('logs of tasks on two nodes, merged in time order', async () => {
+      const id = await api.create({
+        Name: 'talker',
+        TaskTemplate: {
+          ContainerSpec: {
+            Image: 'exec:/bin/sh',
+            Args: ['-c', 'echo "hello from slot $SLOT"; echo "oops $SLOT" >&2; exec sleep 1000'],
+            Env: ['SLOT={{.Task.Slot}}'],
+          },
+          Placement: { MaxReplicas: 1 },
+        },
+        Mode: { Replicated: { Replicas: 2 } },
+      });
+      const tasks = await api.waitTasks(id, '2 running', (ts) => running(ts).length === 2);
+      assert.equal(new Set(running(tasks).map((t) => t.NodeID)).size, 2, 'on two nodes');
+      const lines = await waitFor('both tasks to have printed', 20_000, async () => {
+        const frames = await logFrames(api, id);
+        return frames.filter((f) => f.stream === 1).length >= 2 ? frames : undefined;
+      });
+      const stdout = lines.filter((f) => f.stream === 1);
+      assert.deepEqual(
+        stdout
+          .map((f) =>
+            f.text
+              .replace(/^.* com\.docker/, 'com.docker')
+              .split(' ')
+              .slice(1)
+              .join(' '),
+          )
+          .sort(),
+        ['hello from slot 1\n', 'hello from slot 2\n'],
+      );
+      const times = stdout.map((f) => f.text.split(' ')[0]!);
+      assert.deepEqual([...times].sort(), times, 'in time order');
+      assert.ok(
+        stdout.every((f) =>
+          /com\.docker\.swarm\.node\.id=\w+,com\.docker\.swarm\.service\.id=\w+,com\.docker\.swarm\.task\.id=\w+ /.test(
+            f.text,
+          ),
+        ),
+      );
+      assert.equal(lines.filter((f) => f.stream === 2).length, 2, 'stderr too');
+      const cli = await cluster.ok(n1, ['service', 'logs', 'talker']);
+      assert.match(cli, /^talker\.1\.\w+@node-\d +\| hello from slot 1$/m);
+      assert.match(cli, /^talker\.2\.\w+@node-\d +\| hello from slot 2$/m);
+      // From a worker's point of view the API is refused, as docker's is.
+      const fromWorker = await cluster.cli(n2, ['service', 'logs', 'talker']);
+      assert.notEqual(fromWorker.code, 0);
+      await api.remove(id);
+    });
+
     await t.test('bad input is refused and nothing is stored', async () => {
       const before = (await api.client.request('GET', '/services')).json<unknown[]>().length;
       const bad = await api.client.request('POST', '/services/create', {
@@ -225,4 +277,13 @@ async function waitForUpdateState(api: ClusterApi, id: string, state: string): P
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`update state never became ${state}; last ${last}`);
+}
+
+async function logFrames(api: ClusterApi, id: string) {
+  const response = await api.client.request('GET', `/services/${id}/logs`, {
+    query: { stdout: 1, stderr: 1, details: 1, timestamps: 1 },
+  });
+  assert.equal(response.status, 200, response.text());
+  const parser = new MultiplexedStreamParser();
+  return parser.push(response.body).map((f) => ({ stream: f.stream, text: f.payload.toString() }));
 }

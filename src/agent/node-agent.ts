@@ -6,10 +6,12 @@
 import type { SessionReply } from '../manager/dispatcher/protocol.ts';
 import type { TaskStatusUpdate } from '../manager/dispatcher/task-protocol.ts';
 import { decodeAssignments } from '../manager/dispatcher/task-protocol.ts';
+import { parseSubscriptions } from '../manager/logs/protocol.ts';
 import type { TlsMaterial } from '../pki/index.ts';
 import type { RuntimeDriver } from '../runtime/driver.ts';
 import type { RuntimeName } from '../store/index.ts';
 import { type DescribeNodeOptions, describeNode } from './description.ts';
+import { LogPublisher } from './log-publisher.ts';
 import { AgentSession, type AgentSessionOptions } from './session.ts';
 import { Worker } from './worker/index.ts';
 
@@ -30,8 +32,11 @@ export interface NodeAgentOptions {
 export class NodeAgent {
   readonly session: AgentSession;
   readonly worker: Worker;
+  private readonly logs: LogPublisher;
+  private tls: TlsMaterial;
 
   constructor(private readonly options: NodeAgentOptions) {
+    this.tls = options.tls;
     const runtimes = (Object.keys(options.drivers) as RuntimeName[]).sort();
     const hostname = describeNode(options.describe).Hostname;
     this.worker = new Worker({
@@ -42,6 +47,7 @@ export class NodeAgent {
       report: (updates: TaskStatusUpdate[]) => this.session.sendStatuses(updates),
       log: options.log,
     });
+    this.logs = this.createLogPublisher();
     this.session = new AgentSession({
       nodeId: options.nodeId,
       clusterId: options.clusterId,
@@ -61,10 +67,27 @@ export class NodeAgent {
           return;
         }
         if (set !== null) this.worker.setAssignments(set);
+        try {
+          const subscriptions = parseSubscriptions(reply.logSubscriptions);
+          if (subscriptions.length > 0) this.logs.handle(subscriptions);
+        } catch (error) {
+          options.log(`agent: bad log subscriptions: ${(error as Error).message}`);
+        }
       },
       onStateChange: (state) => {
         if (state === 'ready') this.session.sendStatuses(this.worker.statuses());
       },
+    });
+  }
+
+  private createLogPublisher(): LogPublisher {
+    return new LogPublisher({
+      nodeId: this.options.nodeId,
+      clusterId: this.options.clusterId,
+      tls: () => this.tls,
+      worker: this.worker,
+      manager: () => this.session.currentManager(),
+      log: this.options.log,
     });
   }
 
@@ -76,11 +99,13 @@ export class NodeAgent {
   /** Ends the session and supervision; tasks keep running (adopted on the next start). */
   async stop(): Promise<void> {
     this.session.stop();
+    this.logs.stop();
     this.worker.stop();
     await Promise.all(Object.values(this.options.drivers).map((driver) => driver?.close()));
   }
 
   updateTls(tls: TlsMaterial): void {
+    this.tls = tls;
     this.session.updateTls(tls);
   }
 }

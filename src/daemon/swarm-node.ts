@@ -17,6 +17,13 @@ import {
   permissionDenied,
 } from '../manager/index.ts';
 import {
+  encodeJson,
+  LogBroker,
+  type LogSource,
+  type LogsQuery,
+  remoteLogSource,
+} from '../manager/logs/index.ts';
+import {
   formatUnlockKey,
   generateJoinToken,
   generateNodeKeyAndCsr,
@@ -87,6 +94,7 @@ export class SwarmNode {
   private port: ClusterPort | null = null;
   private manager: ManagerNode | null = null;
   private dispatcher: Dispatcher | null = null;
+  private logBroker: LogBroker | null = null;
   private agent: NodeAgent | null = null;
   private tls: TlsMaterial | null = null;
   private adopting = false;
@@ -434,6 +442,14 @@ export class SwarmNode {
       leaderAddress: () => addressOfRaftMember(state.store, state.leader()),
     });
     this.dispatcher.attach(server);
+    const dispatcher = this.dispatcher;
+    this.logBroker = new LogBroker({
+      state,
+      send: (nodeId, message) => dispatcher.sendLogSubscriptions(nodeId, message),
+      identify,
+      newId: () => newObjectId(),
+    });
+    this.logBroker.attach(server);
     this.manager.start();
     this.dispatcher.start();
   }
@@ -519,7 +535,20 @@ export class SwarmNode {
   }
 
   /** Dispatcher, replicated state and cluster port: what only a manager runs. */
+  /** Logs of tasks on every node: through this manager's broker when it leads, else the leader's. */
+  openLogs(query: LogsQuery): LogSource {
+    const manager = this.manager;
+    const broker = this.logBroker;
+    if (manager === null || broker === null) throw new Error('this node is not a manager');
+    const state = manager.state;
+    if (state.isLeader()) return broker.open(query);
+    const leader = addressOfRaftMember(state.store, state.leader());
+    return remoteLogSource(manager.clients.subscribeLogs(leader, encodeJson(query)));
+  }
+
   private async stopManagerParts(): Promise<void> {
+    this.logBroker?.closeAll();
+    this.logBroker = null;
     this.dispatcher?.stop();
     this.dispatcher = null;
     await this.manager?.stop();

@@ -72,6 +72,21 @@ export class ManagerClients {
     );
   }
 
+  /** Opens the leader's log stream for a query (Logs.Subscribe); cancel the call to stop. */
+  subscribeLogs(addr: string, query: Uint8Array): grpc.ClientReadableStream<unknown> {
+    if (!addr) throw new QuorumLostError();
+    const method = clusterServiceDefinition('Logs').Subscribe as grpc.MethodDefinition<
+      { query: Uint8Array },
+      unknown
+    >;
+    return this.client(addr).makeServerStreamRequest(
+      method.path,
+      method.requestSerialize,
+      method.responseDeserialize,
+      { query },
+    );
+  }
+
   close(): void {
     for (const client of this.clients.values()) client.close();
     this.clients.clear();

@@ -89,6 +89,7 @@ export const clusterProtoDescriptor = {
                 leaderAddr: { type: 'string', id: 3 },
                 assignments: { type: 'bytes', id: 4 },
                 role: { type: 'string', id: 5 },
+                logSubscriptions: { type: 'bytes', id: 6 },
               },
             },
             Dispatcher: {
@@ -98,6 +99,45 @@ export const clusterProtoDescriptor = {
                   requestStream: true,
                   responseType: 'SessionReply',
                   responseStream: true,
+                },
+              },
+            },
+            LogsRequest: { fields: { query: { type: 'bytes', id: 1 } } },
+            LogLine: {
+              fields: {
+                taskId: { type: 'string', id: 1 },
+                serviceId: { type: 'string', id: 2 },
+                nodeId: { type: 'string', id: 3 },
+                stream: { type: 'uint32', id: 4 },
+                time: { type: 'string', id: 5 },
+                data: { type: 'bytes', id: 6 },
+              },
+            },
+            LogBatch: {
+              fields: {
+                lines: { rule: 'repeated', type: 'LogLine', id: 1 },
+                warnings: { rule: 'repeated', type: 'string', id: 2 },
+              },
+            },
+            PublishLogsRequest: {
+              fields: {
+                subscriptionId: { type: 'string', id: 1 },
+                lines: { rule: 'repeated', type: 'LogLine', id: 2 },
+                done: { type: 'bool', id: 3 },
+                error: { type: 'string', id: 4 },
+              },
+            },
+            Logs: {
+              methods: {
+                Subscribe: {
+                  requestType: 'LogsRequest',
+                  responseType: 'LogBatch',
+                  responseStream: true,
+                },
+                Publish: {
+                  requestType: 'PublishLogsRequest',
+                  requestStream: true,
+                  responseType: 'Empty',
                 },
               },
             },

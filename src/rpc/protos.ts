@@ -48,9 +48,9 @@ export function kvServiceDefinition(): grpc.ServiceDefinition {
   return kv;
 }
 
-/** A service of proto/cluster.proto: 'CA', 'Manager' or 'Dispatcher'. */
+/** A service of proto/cluster.proto: 'CA', 'Manager', 'Dispatcher' or 'Logs'. */
 export function clusterServiceDefinition(
-  name: 'CA' | 'Manager' | 'Dispatcher',
+  name: 'CA' | 'Manager' | 'Dispatcher' | 'Logs',
 ): grpc.ServiceDefinition {
   let definition = cluster.get(name);
   if (!definition) {

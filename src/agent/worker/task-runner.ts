@@ -51,6 +51,16 @@ export class TaskRunner {
     return this.task.ID;
   }
 
+  /** The manager's latest copy of the task. */
+  get assigned(): Task {
+    return this.task;
+  }
+
+  /** The driver running the task, or null when its runtime is missing on this node. */
+  get driver(): RuntimeDriver | null {
+    return typeof this.ctx.driver === 'string' ? null : this.ctx.driver;
+  }
+
   current(): TaskStatus {
     return this.status;
   }

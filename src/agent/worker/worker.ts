@@ -93,6 +93,12 @@ export class Worker {
     }));
   }
 
+  /** A task of this node and the driver that runs it, for its logs. */
+  taskOf(taskId: string): { task: Task; driver: RuntimeDriver | null } | undefined {
+    const runner = this.runners.get(taskId);
+    return runner === undefined ? undefined : { task: runner.assigned, driver: runner.driver };
+  }
+
   /** Tasks this worker supervises. */
   get size(): number {
     return this.runners.size;

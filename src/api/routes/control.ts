@@ -1,5 +1,6 @@
 // What the routes need from the daemon: the node's membership (SwarmNode satisfies this).
 import type { ClusterState } from '../../manager/index.ts';
+import type { LogSource, LogsQuery } from '../../manager/logs/index.ts';
 import type { ClusterSpec, NodeAvailability } from '../../store/index.ts';
 
 export type LocalNodeState = 'inactive' | 'pending' | 'active' | 'locked' | 'error';
@@ -33,6 +34,8 @@ export interface SwarmControl {
   /** Promotion or demotion: changes the Raft membership, so it runs on the leader. */
   changeNodeRole(nodeId: string, role: 'manager' | 'worker', version: number): Promise<void>;
   unlock(key: string): Promise<void>;
+  /** Logs of tasks on every node, brokered by the leader. Throws when not a manager. */
+  openLogs(query: LogsQuery): LogSource;
 }
 
 /** Facts about this machine and daemon for /info and /version. */

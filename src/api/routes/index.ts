@@ -1,6 +1,7 @@
 // The routes of the Docker Engine API that Shoal serves so far.
 import { Router } from '../router.ts';
 import type { HostInfo, SwarmControl } from './control.ts';
+import { addLogRoutes } from './logs.ts';
 import { addNodeRoutes } from './nodes.ts';
 import { addServiceRoutes } from './services.ts';
 import { addSwarmRoutes } from './swarm.ts';
@@ -17,5 +18,6 @@ export function buildRoutes(control: SwarmControl, host: HostInfo): Router {
   addNodeRoutes(router, control);
   addServiceRoutes(router, control, host.newId);
   addTaskRoutes(router, control);
+  addLogRoutes(router, control, host.newId);
   return router;
 }

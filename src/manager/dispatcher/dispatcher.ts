@@ -408,6 +408,25 @@ export class Dispatcher {
     }
   }
 
+  /**
+   * Sends log subscriptions (JSON, src/manager/logs/protocol.ts) to a node on its session;
+   * false when the node has no session here.
+   */
+  sendLogSubscriptions(nodeId: string, subscriptions: Uint8Array): boolean {
+    const session = this.sessions.get(nodeId);
+    const node = this.state.store.get('nodes', nodeId);
+    if (session === undefined || !session.registered || session.closed || node === undefined) {
+      return false;
+    }
+    try {
+      session.call.write({ ...this.replyOf(node.Spec.Role, ''), logSubscriptions: subscriptions });
+      return true;
+    } catch {
+      this.dropped(session);
+      return false;
+    }
+  }
+
   /** Sends the changed assignment sets of these nodes on their sessions. */
   private pushAssignments(nodeIds: Set<string>): void {
     for (const nodeId of nodeIds) {
@@ -426,6 +445,7 @@ export class Dispatcher {
       leaderAddr: leaderAddr,
       assignments,
       role,
+      logSubscriptions: EMPTY,
     };
   }
 

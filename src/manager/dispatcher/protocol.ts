@@ -32,6 +32,7 @@ export interface WireSessionReply {
   leaderAddr: string;
   assignments: Uint8Array;
   role: string;
+  logSubscriptions: Uint8Array;
 }
 
 /** A SessionReply as the agent hands it on. */
@@ -43,8 +44,10 @@ export interface SessionReply {
   leaderAddr: string;
   /** The node's role as the cluster sees it now; '' in a redirect. */
   role: NodeRole | '';
-  /** JSON of the node's task assignments (empty until the services issue). */
+  /** JSON of the node's task assignments; empty when unchanged. */
   assignments: Uint8Array;
+  /** JSON of log subscriptions for this node (src/manager/logs/protocol.ts); empty: none. */
+  logSubscriptions: Uint8Array;
 }
 
 /** The largest description JSON a session accepts. */
@@ -65,6 +68,7 @@ export function replyFromWire(reply: WireSessionReply): SessionReply {
     leaderAddr: reply.leaderAddr ?? '',
     role: reply.role === 'manager' || reply.role === 'worker' ? reply.role : '',
     assignments: reply.assignments ?? new Uint8Array(),
+    logSubscriptions: reply.logSubscriptions ?? new Uint8Array(),
   };
 }
 
