@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
 import { MultiplexedStreamParser } from '../src/api/index.ts';
-import type { ContainerSpec } from '../src/store/index.ts';
+import type { ContainerSpec, Task } from '../src/store/index.ts';
 import { type DaemonProcess, type DaemonProcesses, waitFor } from '../src/testkit/index.ts';
 import { type ClusterApi, running } from './services-support.ts';
 
@@ -18,6 +18,8 @@ export interface ScenarioRuntime {
   shell(script: string): ContainerSpec;
   /** The seconds a sleep() spec sleeps. */
   sleptFor(spec: ContainerSpec | undefined): number;
+  /** Whether the task's container or process is still there and running. */
+  isRunning(task: Task): Promise<boolean>;
 }
 
 export async function runServiceScenarios(
@@ -318,6 +320,22 @@ export async function runServiceScenarios(
     });
     assert.equal(stale.status, 409);
     assert.match(stale.text(), /update out of sequence/);
+    await api.remove(id);
+  });
+
+  await t.test(`${rt.name}: ` + 'a node that leaves the swarm takes its tasks down', async () => {
+    const n3 = nodes[2];
+    const id = await api.create({
+      Name: 'leaver',
+      TaskTemplate: { ContainerSpec: rt.sleep(1000) },
+      Mode: { Global: {} },
+    });
+    const tasks = await api.waitTasks(id, 'a task on each node', (ts) => running(ts).length === 3);
+    const n3Id = (await cluster.ok(n3, ['info', '-f', '{{.Swarm.NodeID}}'])).trim();
+    const onN3 = running(tasks).find((task) => task.NodeID === n3Id)!;
+    assert.ok(await rt.isRunning(onN3), 'runs before the leave');
+    await cluster.ok(n3, ['swarm', 'leave']);
+    assert.equal(await rt.isRunning(onN3), false, 'stopped and removed by the leave');
     await api.remove(id);
   });
 }

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import Dockerode from 'dockerode';
-import type { ContainerSpec, Node } from '../src/store/index.ts';
+import type { ContainerSpec, Node, Task } from '../src/store/index.ts';
 import {
   ensureBusyboxImage,
   ensureDockerEngine,
@@ -61,6 +61,15 @@ test('services run as containers on the Docker Engine', { timeout: 400_000, skip
       sleep: (seconds) => ({ Image: TEST_BUSYBOX_IMAGE, Args: ['sleep', String(seconds)] }),
       shell: (script) => ({ Image: TEST_BUSYBOX_IMAGE, Args: ['sh', '-c', script] }),
       sleptFor: (spec?: ContainerSpec) => Number(spec?.Args?.[1]),
+      isRunning: async (task: Task) => {
+        const id = task.Status.ContainerStatus?.ContainerID;
+        if (id === undefined) return false;
+        const info = await docker
+          .getContainer(id)
+          .inspect()
+          .catch(() => undefined);
+        return info?.State.Running === true;
+      },
     });
 
     await t.test('docker: containers carry swarm names and labels', async () => {

@@ -1,8 +1,9 @@
 // Services on the exec runtime (no Docker Engine): three daemons on 127.0.0.1-3 run the
 // service scenarios (test/service-scenarios.ts) as supervised host processes.
 import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import type { ContainerSpec } from '../src/store/index.ts';
+import type { ContainerSpec, Task } from '../src/store/index.ts';
 import { daemonsForTest, freePorts } from '../src/testkit/index.ts';
 import { runServiceScenarios } from './service-scenarios.ts';
 import { ClusterApi } from './services-support.ts';
@@ -28,8 +29,20 @@ test('services run as processes where no engine exists', { timeout: 300_000 }, a
       sleep: (seconds) => ({ Image: 'exec:/bin/sleep', Args: [String(seconds)] }),
       shell: (script) => ({ Image: 'exec:/bin/sh', Args: ['-c', script] }),
       sleptFor: (spec?: ContainerSpec) => Number(spec?.Args?.[0]),
+      isRunning: async (task: Task) => {
+        const pid = task.Status.ContainerStatus?.PID;
+        return pid !== undefined && existsSync(`/proc/${pid}`) && !isZombie(pid);
+      },
     });
   } finally {
     await api.removeAll();
   }
 });
+
+function isZombie(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.startsWith('Z') ?? false;
+  } catch {
+    return false;
+  }
+}

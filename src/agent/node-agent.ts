@@ -104,6 +104,12 @@ export class NodeAgent {
     await Promise.all(Object.values(this.options.drivers).map((driver) => driver?.close()));
   }
 
+  /** Leaving the swarm: every task of this node is stopped and removed. */
+  async removeAllTasks(): Promise<void> {
+    this.session.stop();
+    await this.worker.removeAll();
+  }
+
   updateTls(tls: TlsMaterial): void {
     this.tls = tls;
     this.session.updateTls(tls);

@@ -280,6 +280,8 @@ export class SwarmNode {
           `You are attempting to leave the swarm on a node that is participating as a manager. Removing this node leaves ${managers - 1} managers out of ${managers}. Without a Raft quorum your swarm will be inaccessible. The only way to restore a swarm that has lost consensus is to reinitialize it with \`--force-new-cluster\`. Use \`--force\` to suppress this message.`,
         );
       }
+      // As docker: a node that leaves stops and removes its tasks' containers and processes.
+      await this.agent?.removeAllTasks();
       await this.stopRuntime();
       this.files.clear();
       this.node = null;

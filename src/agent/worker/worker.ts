@@ -6,7 +6,7 @@
 // task left the set. After a restart the persisted set is loaded first, so tasks keep being
 // supervised while no manager answers, and runtime objects are adopted, never duplicated.
 // Status changes are handed to `report`; `statuses()` gives them all again for a new session.
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AssignmentSet, TaskStatusUpdate } from '../../manager/dispatcher/task-protocol.ts';
 import { type RuntimeDriver, runtimeOf } from '../../runtime/driver.ts';
@@ -83,6 +83,23 @@ export class Worker {
       this.cleaned = true;
       void this.removeStrays(new Set(set.tasks.map((task) => task.ID)));
     }
+  }
+
+  /**
+   * Stops and removes every task of this node (the node leaves the swarm): those supervised
+   * and any the runtimes still hold. Forgets the persisted set.
+   */
+  async removeAll(): Promise<void> {
+    const runners = [...this.runners.values()];
+    this.runners.clear();
+    await Promise.all(
+      runners.map((runner) =>
+        runner.remove().catch((error: Error) => this.log(`agent: removing task ${runner.id}: ${error.message}`)),
+      ),
+    );
+    await this.removeStrays(new Set());
+    rmSync(join(this.options.dir, TASKS_FILE), { force: true });
+    this.persisted = '';
   }
 
   /** Every task's current status, for a new session. */

@@ -4,6 +4,9 @@ import type { Node } from '../../store/index.ts';
 import { CliError, type Connection, withDaemon } from '../connection.ts';
 import { formatTable, parseTemplate } from '../template/index.ts';
 import { prettyNode } from './node-pretty.ts';
+import { runNodePs } from './node-ps.ts';
+import { withServiceDaemon } from './service/api.ts';
+import { FlagError } from './service/flag-values.ts';
 
 const DEFAULT_NODE_FORMAT =
   'table {{.ID}} {{if .Self}}*{{else}} {{ end }}\t{{.Hostname}}\t{{.Status}}\t{{.Availability}}\t{{.ManagerStatus}}\t{{.EngineVersion}}';
@@ -121,6 +124,44 @@ export function registerNode(program: Command): void {
           for (const n of nodes) console.log(template.execute(n));
         } else {
           console.log(JSON.stringify(nodes, null, 4));
+        }
+      });
+    });
+
+  node
+    .command('ps')
+    .description('List tasks running on one or more nodes, defaults to current node')
+    .argument('[node...]', "node IDs or names (default 'self', this node)")
+    .option(
+      '-f, --filter <filter>',
+      'Filter output based on conditions provided',
+      (value: string, previous: string[] | undefined) => collect(value, previous ?? []),
+    )
+    .option('--format <template>', 'Pretty-print tasks using a Go template')
+    .option('--no-resolve', 'Do not map IDs to Names')
+    .option('--no-trunc', 'Do not truncate output')
+    .option('-q, --quiet', 'Only display task IDs')
+    .action(async (references: string[], flags, command: Command) => {
+      await withServiceDaemon(host(command), async (daemon) => {
+        const options = {
+          quiet: flags.quiet === true,
+          noTrunc: flags.trunc === false,
+          noResolve: flags.resolve === false,
+          ...(flags.format ? { format: flags.format as string } : {}),
+          filters: (flags.filter as string[] | undefined) ?? [],
+        };
+        try {
+          await runNodePs(daemon, references, options, {
+            out: (text) => process.stdout.write(text),
+            err: (text) => process.stderr.write(text),
+            terminal: process.stdout.isTTY === true,
+            now: Date.now,
+          });
+        } catch (error) {
+          // A bad -f value is a flag error to docker: its hint, exit 125.
+          if (error instanceof FlagError)
+            throw new CliError(`${error.message}\nSee 'shoal node ps --help'.`, 125);
+          throw error;
         }
       });
     });
