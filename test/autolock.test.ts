@@ -44,3 +44,56 @@ test('an autolocked manager stays locked after a restart until unlocked', {
     return result.code === 0 && result.stdout.includes('node-1 Ready') ? true : undefined;
   });
 });
+
+test('autolock turned on and off on a running swarm, and its key rotated', {
+  timeout: 180_000,
+}, async (t) => {
+  const cluster = daemonsForTest(t.after.bind(t), 'autolock-toggle');
+  const [port] = await freePorts(1);
+  const node = await cluster.add(1, port!);
+  await cluster.initSwarm(node);
+  const kekFile = join(node.dataDir, 'raft/kek');
+  assert.ok(existsSync(kekFile), 'without autolock the key is kept on the node');
+  const noKey = await cluster.cli(node, ['swarm', 'unlock-key', '--rotate']);
+  assert.equal(noKey.code, 1);
+  assert.match(noKey.stderr, /autolock is not turned on/);
+
+  const updated = await cluster.ok(node, ['swarm', 'update', '--autolock=true']);
+  const key = /SWMKEY-1-\S+/.exec(updated)?.[0];
+  assert.ok(key, `update prints the new unlock key: ${updated}`);
+  await waitFor('the key file to go', 10_000, async () => (existsSync(kekFile) ? undefined : true));
+  const restartLocked = async () => {
+    await cluster.kill(node);
+    await cluster.start(node);
+    return (await cluster.ok(node, ['info', '-f', '{{.Swarm.LocalNodeState}}'])).trim();
+  };
+  const unlock = async (unlockKey: string) => {
+    const result = await cluster.cli(node, ['swarm', 'unlock'], `${unlockKey}\n`);
+    assert.equal(result.code, 0, result.stderr);
+    await waitFor('the manager to serve again', 20_000, async () => {
+      const ls = await cluster.cli(node, ['node', 'ls', '-q']);
+      return ls.code === 0 ? true : undefined;
+    });
+  };
+  assert.equal(await restartLocked(), 'locked');
+  await unlock(key);
+
+  const rotated = await cluster.ok(node, ['swarm', 'unlock-key', '--rotate']);
+  assert.match(rotated, /Successfully rotated manager unlock key/);
+  const newKey = (await cluster.ok(node, ['swarm', 'unlock-key', '-q'])).trim();
+  assert.match(newKey, /^SWMKEY-1-/);
+  assert.notEqual(newKey, key);
+  // The data key is rewrapped while the cluster object applies, before the API answers.
+  assert.equal(await restartLocked(), 'locked');
+  const old = await cluster.cli(node, ['swarm', 'unlock'], `${key}\n`);
+  assert.equal(old.code, 1, 'the old key no longer unlocks');
+  await unlock(newKey);
+
+  await cluster.ok(node, ['swarm', 'update', '--autolock=false']);
+  await waitFor('the key file to be back', 10_000, async () =>
+    existsSync(kekFile) ? true : undefined,
+  );
+  assert.equal(await restartLocked(), 'active');
+  const bad = await cluster.cli(node, ['swarm', 'update', '--autolock=maybe']);
+  assert.equal(bad.code, 125);
+});

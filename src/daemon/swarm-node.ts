@@ -95,6 +95,8 @@ export class SwarmNode {
   private manager: ManagerNode | null = null;
   private dispatcher: Dispatcher | null = null;
   private logBroker: LogBroker | null = null;
+  /** The key-encryption key the manager's Raft data is open with. */
+  private kek: Uint8Array | null = null;
   private agent: NodeAgent | null = null;
   private tls: TlsMaterial | null = null;
   private adopting = false;
@@ -131,7 +133,17 @@ export class SwarmNode {
         this.options.log('the swarm is locked: run `shoal swarm unlock`');
         return;
       }
-      await this.startManager(kek, null, []);
+      try {
+        await this.startManager(kek, null, []);
+      } catch (error) {
+        // The key on disk no longer opens the data: autolock was turned on and the daemon
+        // stopped before it removed that key. The unlock key opens it.
+        if (!(error instanceof StorageLockedError)) throw error;
+        await this.stopManagerParts();
+        this.localState = 'locked';
+        this.options.log('the swarm is locked: run `shoal swarm unlock`');
+        return;
+      }
     }
     await this.startAgent();
     this.localState = 'active';
@@ -444,6 +456,8 @@ export class SwarmNode {
       leaderAddress: () => addressOfRaftMember(state.store, state.leader()),
     });
     this.dispatcher.attach(server);
+    this.kek = kek;
+    state.store.watch({ table: 'cluster', onEvent: () => this.syncKek() });
     const dispatcher = this.dispatcher;
     this.logBroker = new LogBroker({
       state,
@@ -454,6 +468,7 @@ export class SwarmNode {
     this.logBroker.attach(server);
     this.manager.start();
     this.dispatcher.start();
+    this.syncKek();
   }
 
   /**
@@ -537,6 +552,38 @@ export class SwarmNode {
   }
 
   /** Dispatcher, replicated state and cluster port: what only a manager runs. */
+  /**
+   * Keeps the key that opens this manager's Raft data as the cluster's autolock setting wants
+   * it: with autolock, the unlock key (never on disk); without, a key in raft/kek. Turning
+   * autolock off writes the current key to disk (nothing to rewrap, so nothing to lose on a
+   * crash); turning it on or rotating the unlock key rewraps the data key first, then removes
+   * the file, so a crash in between leaves a node that the new unlock key unlocks.
+   */
+  private syncKek(): void {
+    const manager = this.manager;
+    const kek = this.kek;
+    if (manager === null || kek === null) return;
+    const cluster = clusterObject(manager.state.store);
+    if (!cluster) return;
+    try {
+      const key = cluster.Internal.unlockKey;
+      if (key) {
+        const wanted = parseUnlockKey(key);
+        if (!Buffer.from(wanted).equals(Buffer.from(kek))) {
+          manager.rotateKek(wanted);
+          this.kek = wanted;
+          this.options.log('autolock: the Raft data is now locked by the current unlock key');
+        }
+        this.files.removeKek();
+      } else if (this.files.loadKek() === null) {
+        this.files.saveKek(kek);
+        this.options.log('autolock is off: the Raft data key is kept on this node');
+      }
+    } catch (error) {
+      this.options.log(`autolock: ${(error as Error).message}`);
+    }
+  }
+
   /** Logs of tasks on every node: through this manager's broker when it leads, else the leader's. */
   openLogs(query: LogsQuery): LogSource {
     const manager = this.manager;

@@ -111,9 +111,12 @@ test('a manager joins as a learner, catches up, and is promoted to voter', async
   for (let i = 0; i < 20; i++) await leader.propose([createService(`s${i}`, `svc${i}`)]);
   const joiner = cluster.add(4, null);
   await leader.changeMembership(ConfChangeType.AddLearner, 4, EMPTY_BYTES);
-  await waitFor('the learner to catch up', 5000, async () =>
-    joiner.store.count('services') === 20 ? true : undefined,
-  );
+  // Caught up as the leader sees it: a voter is only added once its match reaches the commit.
+  await waitFor('the learner to catch up', 5000, async () => {
+    const status = leader.raft.status();
+    const match = status.progress.get(4)?.match ?? 0;
+    return joiner.store.count('services') === 20 && match >= status.commit ? true : undefined;
+  });
   await leader.changeMembership(ConfChangeType.AddVoter, 4, EMPTY_BYTES);
   assert.deepEqual(leader.raft.status().voters, [1, 2, 3, 4]);
   await joiner.propose([createService('from-4', 'joined')]);

@@ -142,10 +142,20 @@ export class ClusterState {
    */
   async propose(changes: Change[], timestamp = new Date().toISOString()): Promise<void> {
     const batch: Batch = { timestamp, changes, requestId: this.newRequestId() };
+    if (!this.isLeader() && this.leader() === 0) await this.awaitLeader();
     if (this.isLeader()) return this.proposeHere(batch);
     const leader = this.leader();
     if (leader === 0) throw new QuorumLostError();
     return this.options.forward(leader, batch);
+  }
+
+  /**
+   * Waits (two election timeouts at most) for a leader to be known: a write that arrives just
+   * after a restart or a leader's loss waits for the election instead of failing.
+   */
+  private async awaitLeader(): Promise<void> {
+    const deadline = Date.now() + 2 * this.options.electionTicks * this.options.tickMs;
+    while (this.leader() === 0 && !this.stopped && Date.now() < deadline) await sleep(20);
   }
 
   /** Proposes a batch (ours, or one a follower forwarded) on this member, which must lead. */

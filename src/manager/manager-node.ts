@@ -141,6 +141,11 @@ export class ManagerNode {
     this.membershipTimer = setInterval(() => void this.tendMembership(), MEMBERSHIP_CHECK_MS);
   }
 
+  /** Rewraps the Raft data's key with a new key-encryption key (autolock on, key rotated). */
+  rotateKek(kek: Uint8Array): void {
+    this.storage.rotateKek(kek);
+  }
+
   async stop(): Promise<void> {
     if (this.membershipTimer) clearInterval(this.membershipTimer);
     this.orchestration.stop();

@@ -94,7 +94,9 @@ export class Worker {
     this.runners.clear();
     await Promise.all(
       runners.map((runner) =>
-        runner.remove().catch((error: Error) => this.log(`agent: removing task ${runner.id}: ${error.message}`)),
+        runner
+          .remove()
+          .catch((error: Error) => this.log(`agent: removing task ${runner.id}: ${error.message}`)),
       ),
     );
     await this.removeStrays(new Set());

@@ -1,7 +1,8 @@
 // /swarm endpoints, shaped as the Docker Engine API (v1.41) answers them.
 
+import { randomBytes } from 'node:crypto';
 import { clusterObject } from '../../manager/index.ts';
-import { generateJoinToken } from '../../pki/index.ts';
+import { formatUnlockKey, generateJoinToken } from '../../pki/index.ts';
 import type { Cluster, ClusterSpec, NodeAvailability } from '../../store/index.ts';
 import { BadRequestError, NotImplementedError, UnavailableError } from '../errors.ts';
 import { queryBool, queryInt } from '../request.ts';
@@ -105,9 +106,16 @@ export function addSwarmRoutes(router: Router, control: SwarmControl): void {
     const spec = (await context.body<Partial<ClusterSpec>>()) ?? {};
     const cluster = clusterObject(state.store);
     if (!cluster) throw new UnavailableError('the swarm is still being initialized');
-    if (queryBool(context.query, 'rotateManagerUnlockKey')) {
-      throw new NotImplementedError('rotating the unlock key is not supported yet');
+    const autolock =
+      spec.EncryptionConfig?.AutoLockManagers ?? cluster.Spec.EncryptionConfig.AutoLockManagers;
+    let unlockKey = cluster.Internal.unlockKey;
+    if (!autolock) unlockKey = undefined;
+    else if (!unlockKey || queryBool(context.query, 'rotateManagerUnlockKey')) {
+      unlockKey = formatUnlockKey(randomBytes(32));
     }
+    const internal = { ...cluster.Internal };
+    if (unlockKey === undefined) delete internal.unlockKey;
+    else internal.unlockKey = unlockKey;
     const root = cluster.TLSInfo.TrustRoot;
     await state.propose([
       {
@@ -116,7 +124,13 @@ export function addSwarmRoutes(router: Router, control: SwarmControl): void {
         expectedVersion: version,
         object: {
           ...cluster,
-          Spec: { ...cluster.Spec, ...spec, Name: 'default' },
+          Spec: {
+            ...cluster.Spec,
+            ...spec,
+            Name: 'default',
+            EncryptionConfig: { AutoLockManagers: autolock },
+          },
+          Internal: internal,
           JoinTokens: {
             Worker: queryBool(context.query, 'rotateWorkerToken')
               ? generateJoinToken(root)

@@ -203,17 +203,35 @@ export function registerSwarm(program: Command): void {
     .option('--dispatcher-heartbeat <duration>', 'Dispatcher heartbeat period (ns|us|ms|s|m|h)')
     .option('--task-history-limit <n>', 'Task history retention limit')
     .action(async (flags, command: Command) => {
+      let autolock: boolean | undefined;
       if (flags.autolock !== undefined) {
-        throw new CliError('changing autolock on a running swarm is not supported yet');
+        const text = String(flags.autolock).toLowerCase();
+        if (!['true', 'false', '1', '0', 't', 'f'].includes(text)) {
+          throw new CliError(
+            `invalid argument "${flags.autolock}" for "--autolock" flag: strconv.ParseBool: parsing "${flags.autolock}": invalid syntax`,
+            125,
+          );
+        }
+        autolock = text === 'true' || text === '1' || text === 't';
       }
       await withDaemon(host(command), async (connection) => {
         const current = await connection.call<SwarmObject>('GET', '/swarm');
         const changes = specFlags(flags);
+        const body = { ...current.Spec, ...changes };
+        const wasLocked = current.Spec.EncryptionConfig?.AutoLockManagers === true;
+        if (autolock !== undefined) body.EncryptionConfig = { AutoLockManagers: autolock };
         await connection.call('POST', '/swarm/update', {
           query: { version: current.Version.Index },
-          body: { ...current.Spec, ...changes },
+          body,
         });
         console.log('Swarm updated.');
+        if (autolock === true && !wasLocked) {
+          const { UnlockKey } = await connection.call<{ UnlockKey: string }>(
+            'GET',
+            '/swarm/unlockkey',
+          );
+          printUnlockKey(UnlockKey);
+        }
       });
     });
 
@@ -233,8 +251,18 @@ export function registerSwarm(program: Command): void {
     .option('-q, --quiet', 'Only display token')
     .option('--rotate', 'Rotate unlock key')
     .action(async (flags, command: Command) => {
-      if (flags.rotate) throw new CliError('rotating the unlock key is not supported yet');
       await withDaemon(host(command), async (connection) => {
+        if (flags.rotate) {
+          const current = await connection.call<SwarmObject>('GET', '/swarm');
+          if (current.Spec.EncryptionConfig?.AutoLockManagers !== true) {
+            throw new CliError('Error: cannot rotate because autolock is not turned on');
+          }
+          await connection.call('POST', '/swarm/update', {
+            query: { version: current.Version.Index, rotateManagerUnlockKey: true },
+            body: current.Spec,
+          });
+          if (!flags.quiet) console.log('Successfully rotated manager unlock key.\n');
+        }
         const { UnlockKey } = await connection.call<{ UnlockKey: string }>(
           'GET',
           '/swarm/unlockkey',
