@@ -9,12 +9,14 @@ import {
   addressOfRaftMember,
   type ClusterState,
   clusterObject,
+  forceNewCluster,
   hostOf,
   type ManagerAddress,
   ManagerClients,
   ManagerNode,
   managerAddresses,
   permissionDenied,
+  recordRecovery,
 } from '../manager/index.ts';
 import {
   encodeJson,
@@ -33,7 +35,7 @@ import {
   renewalTime,
   type TlsMaterial,
 } from '../pki/index.ts';
-import { StorageLockedError } from '../storage/index.ts';
+import { NodeFileSystem, RaftStorage, StorageLockedError } from '../storage/index.ts';
 import type { ClusterSpec, NodeAvailability } from '../store/index.ts';
 import { authorize, ClusterPort } from './cluster-port.ts';
 import {
@@ -77,6 +79,8 @@ export interface InitRequest {
   availability: NodeAvailability;
   autolock: boolean;
   spec: Partial<ClusterSpec>;
+  /** On a manager of a cluster that lost its quorum: become its only manager, keeping state. */
+  forceNewCluster?: boolean;
 }
 
 export interface JoinRequest {
@@ -151,6 +155,7 @@ export class SwarmNode {
 
   init(request: InitRequest): Promise<{ nodeId: string; unlockKey: string | null }> {
     return this.exclusive(async () => {
+      if (request.forceNewCluster && this.node?.role === 'manager') return this.recover();
       this.assertInactive();
       const listenAddr = withPort(request.listenAddr || `0.0.0.0:${DEFAULT_CLUSTER_PORT}`);
       const advertiseAddr = advertised(request.advertiseAddr, listenAddr);
@@ -582,6 +587,48 @@ export class SwarmNode {
     } catch (error) {
       this.options.log(`autolock: ${(error as Error).message}`);
     }
+  }
+
+  /**
+   * `swarm init --force-new-cluster` on a manager: this member alone becomes the Raft group,
+   * with all its state; the other managers become workers.
+   */
+  private async recover(): Promise<{ nodeId: string; unlockKey: string | null }> {
+    const node = this.node!;
+    if (this.localState === 'locked') {
+      throw new SwarmError(
+        503,
+        'Swarm is encrypted and needs to be unlocked before it can be used. Please use "shoal swarm unlock" to unlock it.',
+      );
+    }
+    const kek = this.files.loadKek() ?? this.kek;
+    if (kek === null || node.raftId === null) {
+      throw new SwarmError(500, 'this manager holds no Raft data to recover from');
+    }
+    await this.stopRuntime();
+    const storage = RaftStorage.open({
+      dir: this.files.raftDir(),
+      fs: new NodeFileSystem(),
+      kek,
+      keepEntries: 500,
+    });
+    let removed: number[];
+    try {
+      removed = forceNewCluster(storage, node.raftId);
+    } finally {
+      storage.close();
+    }
+    this.options.log(`force-new-cluster: removed Raft members ${removed.join(', ') || '(none)'}`);
+    node.managers = [node.advertiseAddr];
+    this.files.save(node);
+    await this.startManager(kek, null, []);
+    const state = this.manager!.state;
+    await waitUntil(() => state.isLeader(), 20_000, 'this manager to become leader');
+    const changes = recordRecovery(state.store, removed);
+    if (changes.length > 0) await state.propose(changes);
+    await this.startAgent();
+    this.localState = 'active';
+    return { nodeId: node.nodeId, unlockKey: null };
   }
 
   /** Logs of tasks on every node: through this manager's broker when it leads, else the leader's. */

@@ -8,6 +8,7 @@ export {
   managerAddresses,
   nodeOfRaftMember,
 } from './cluster-view.ts';
+export { forceNewCluster, membershipAtEnd, recordRecovery } from './force-new-cluster.ts';
 export { ManagerNode, type ManagerNodeOptions, permissionDenied } from './manager-node.ts';
 export { decodeMemberContext, encodeMemberContext, ManagerServer } from './manager-server.ts';
 export { ManagerClients } from './peer-clients.ts';

@@ -22,6 +22,7 @@ export interface SwarmControl {
     availability: NodeAvailability;
     autolock: boolean;
     spec: Partial<ClusterSpec>;
+    forceNewCluster?: boolean;
   }): Promise<{ nodeId: string; unlockKey: string | null }>;
   join(request: {
     remoteAddrs: string[];

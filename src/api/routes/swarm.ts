@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { clusterObject } from '../../manager/index.ts';
 import { formatUnlockKey, generateJoinToken } from '../../pki/index.ts';
 import type { Cluster, ClusterSpec, NodeAvailability } from '../../store/index.ts';
-import { BadRequestError, NotImplementedError, UnavailableError } from '../errors.ts';
+import { BadRequestError, UnavailableError } from '../errors.ts';
 import { queryBool, queryInt } from '../request.ts';
 import { empty, json, type Router } from '../router.ts';
 import type { SwarmControl } from './control.ts';
@@ -54,10 +54,8 @@ export function addSwarmRoutes(router: Router, control: SwarmControl): void {
 
   router.post('/swarm/init', async (context) => {
     const body = (await context.body<InitBody>()) ?? {};
-    if (body.ForceNewCluster) {
-      throw new NotImplementedError('--force-new-cluster is not supported yet');
-    }
     const { nodeId } = await control.init({
+      forceNewCluster: body.ForceNewCluster === true,
       listenAddr: body.ListenAddr ?? '',
       advertiseAddr: body.AdvertiseAddr ?? '',
       availability: availabilityOf(body.Availability),
