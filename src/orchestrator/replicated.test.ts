@@ -144,6 +144,25 @@ describe('replicated orchestrator', () => {
     assert.ok(running(w, 'web').every((t) => t.NodeID === 'n3'));
   });
 
+  test('a task whose node stops meeting the constraints is placed again', () => {
+    const w = world(2);
+    w.updateNode('n1', (n) => ({ ...n, Spec: { ...n.Spec, Labels: { disk: 'ssd' } } }));
+    w.updateNode('n2', (n) => ({ ...n, Spec: { ...n.Spec, Labels: { disk: 'ssd' } } }));
+    w.createService('web', {
+      TaskTemplate: {
+        ContainerSpec: { Image: 'busybox' },
+        Placement: { Constraints: ['node.labels.disk==ssd'] },
+      },
+    });
+    w.settle('web');
+    const [first] = running(w, 'web');
+    w.updateNode(first!.NodeID!, (n) => ({ ...n, Spec: { ...n.Spec, Labels: {} } }));
+    w.reconcile('web');
+    assert.equal(w.store.get('tasks', first!.ID)!.DesiredState, 'shutdown');
+    const replacement = w.tasks('web').find((t) => t.ID !== first!.ID)!;
+    assert.equal(replacement.Slot, first!.Slot);
+  });
+
   test('keeps at most the history limit of tasks per slot', () => {
     const w = world();
     w.historyLimit = 3;

@@ -2,6 +2,7 @@
 // and (per its restart policy) replaced; a wanted task on a lost node is shut down and replaced
 // at once; a replacement held 'ready' is released once its restart delay passed, or, for an
 // update's stop-first replacement, once the task it replaces stopped.
+import { matchesConstraints, parseConstraints } from '../scheduler/index.ts';
 import type { Service, Task } from '../store/index.ts';
 import { isOnLostNode, type OrchestratorContext, timestampOf } from './context.ts';
 import type { Plan } from './plan.ts';
@@ -43,7 +44,7 @@ export function superviseTask(
     if (decision.delayMs > 0) plan.wake(ctx.now + decision.delayMs);
     return { kind: 'wanted', task: replacement };
   }
-  if (isOnLostNode(task, ctx.nodes)) {
+  if (isOnLostNode(task, ctx.nodes) || violatesConstraints(task, service, ctx)) {
     plan.update(task, { DesiredState: 'shutdown' });
     // A global task belongs to its node: the global orchestrator decides about that node.
     if (where.nodeId !== undefined) return { kind: 'gone' };
@@ -54,6 +55,18 @@ export function superviseTask(
     return { kind: 'wanted', task: replacement };
   }
   return { kind: 'wanted', task };
+}
+
+/**
+ * Swarmkit's constraint enforcer: a task whose node no longer meets the service's placement
+ * constraints (a label removed, a role changed) is shut down and placed again.
+ */
+function violatesConstraints(task: Task, service: Service, ctx: OrchestratorContext): boolean {
+  const expressions = service.Spec.TaskTemplate.Placement?.Constraints ?? [];
+  if (expressions.length === 0 || task.NodeID === undefined) return false;
+  const node = ctx.nodes.get(task.NodeID);
+  if (node === undefined) return false;
+  return !matchesConstraints(node, parseConstraints(expressions));
 }
 
 /** Tasks shut down by the orchestrator that have not stopped yet, on nodes still alive. */
