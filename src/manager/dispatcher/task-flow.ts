@@ -50,6 +50,19 @@ function isAssigned(task: Task): boolean {
   );
 }
 
+/** A task as its agent receives it (see assignmentsJson). */
+export function assignedView(task: Task): Task {
+  const ended = stateIndex(task.Status.State) > stateIndex('running');
+  return {
+    ...task,
+    Version: { Index: 0 },
+    UpdatedAt: task.CreatedAt,
+    Status: ended
+      ? task.Status
+      : { Timestamp: task.CreatedAt, State: 'assigned', Message: 'assigned' },
+  };
+}
+
 export class TaskFlow {
   private watcher: Watcher | null = null;
   private readonly changedNodes = new Set<string>();
@@ -95,11 +108,18 @@ export class TaskFlow {
     this.queue.clear();
   }
 
-  /** The node's assignment set as JSON (compared by the dispatcher to what it sent). */
+  /**
+   * The node's assignment set as JSON (compared by the dispatcher to what it sent). It holds
+   * what the agent acts on: the specs and desired states, and a task's status only once it
+   * ended (which never changes again). The status an agent itself reports, and the version and
+   * time each report bumps, are left out, so an agent's own reports never make its set change
+   * and come back to it: a set is pushed when a task is assigned, wanted otherwise, or ends.
+   */
   assignmentsJson(nodeId: string): string {
     const tasks = this.options.state.store
       .find('tasks', { by: 'nodeId', value: nodeId })
-      .filter(isAssigned);
+      .filter(isAssigned)
+      .map(assignedView);
     return JSON.stringify({ tasks });
   }
 
