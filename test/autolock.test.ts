@@ -96,4 +96,17 @@ test('autolock turned on and off on a running swarm, and its key rotated', {
   assert.equal(await restartLocked(), 'active');
   const bad = await cluster.cli(node, ['swarm', 'update', '--autolock=maybe']);
   assert.equal(bad.code, 125);
+
+  // swarm ca: the root certificate, and the node certificates' validity.
+  assert.match(
+    await cluster.ok(node, ['swarm', 'ca']),
+    /^-----BEGIN CERTIFICATE-----\n[\s\S]+-----END CERTIFICATE-----\n$/,
+  );
+  await cluster.ok(node, ['swarm', 'ca', '--cert-expiry', '720h']);
+  const expiry = await cluster.ok(node, [
+    'info',
+    '-f',
+    '{{.Swarm.Cluster.Spec.CAConfig.NodeCertExpiry}}',
+  ]);
+  assert.equal(expiry.trim(), String(720 * 3600 * 1e9));
 });

@@ -40,6 +40,9 @@ export interface DockerDriverOptions {
   eventsReconnectDelayMaxMs?: number;
 }
 
+/** How long an image found present is trusted without asking the engine again. */
+const IMAGE_SEEN_TTL_MS = 10_000;
+const IMAGES_SEEN_MAX = 256;
 /** How many containers list() inspects at once. */
 const INSPECT_CONCURRENCY = 8;
 /** Bytes of pull progress kept when looking for the engine's error line. */
@@ -88,6 +91,10 @@ export class DockerDriver implements RuntimeDriver {
   /** Containers whose state an event said changed, inspected one at a time (task ID → ID). */
   private readonly dirty = new Map<string, string>();
   private draining = false;
+  /** Images found present lately (image → until when, ms); bounded, short-lived. */
+  private readonly imagesSeen = new Map<string, number>();
+  /** Image checks (and pulls) in flight, shared by the tasks that wait for them. */
+  private readonly preparing = new Map<string, Promise<void>>();
   private closed = false;
 
   constructor(options: DockerDriverOptions = {}) {
@@ -122,8 +129,21 @@ export class DockerDriver implements RuntimeDriver {
 
   async prepare(spec: RunSpec, signal?: AbortSignal): Promise<void> {
     const image = spec.container.Image;
+    // Many tasks of one service prepare at once: one look at the engine (or one pull) serves
+    // them all.
+    const seen = this.imagesSeen.get(image);
+    if (seen !== undefined && seen > Date.now()) return;
+    const pending = this.preparing.get(image);
+    if (pending !== undefined) return pending;
+    const preparing = this.prepareImage(image, signal).finally(() => this.preparing.delete(image));
+    this.preparing.set(image, preparing);
+    return preparing;
+  }
+
+  private async prepareImage(image: string, signal?: AbortSignal): Promise<void> {
     try {
       await this.docker.getImage(image).inspect();
+      this.rememberImage(image);
       return;
     } catch (error) {
       const code = statusCodeOf(error);
@@ -132,13 +152,23 @@ export class DockerDriver implements RuntimeDriver {
       if (code !== 404) throw this.requestError(`inspecting image ${image}`, error);
     }
     await this.pull(image, signal);
+    this.rememberImage(image);
   }
 
   async start(spec: RunSpec): Promise<RuntimeStatus> {
     this.assertOpen();
-    let info = await this.inspectTask(spec.taskId);
+    // A task's container is named after it, so a create that meets an existing one (after an
+    // agent restart) adopts it: no listing by label on the way of every new task.
+    const known = this.containerIds.get(spec.taskId);
+    let info = known === undefined ? undefined : await this.inspectContainer(known);
     if (info === undefined) {
-      const id = await this.create(spec);
+      const { id, adopted } = await this.create(spec);
+      if (!adopted) {
+        await this.startContainer(spec, id);
+        const started = await this.inspectContainer(id);
+        if (started === undefined) throw new RuntimeError(`container ${id} vanished after start`);
+        return statusFromInspect(spec.taskId, started);
+      }
       info = await this.inspectContainer(id);
       if (info === undefined) throw new RuntimeError(`container ${id} vanished after create`);
     }
@@ -259,17 +289,22 @@ export class DockerDriver implements RuntimeDriver {
 
   // --- containers -------------------------------------------------------------------------
 
-  private async create(spec: RunSpec): Promise<string> {
+  private rememberImage(image: string): void {
+    if (this.imagesSeen.size >= IMAGES_SEEN_MAX) this.imagesSeen.clear();
+    this.imagesSeen.set(image, Date.now() + IMAGE_SEEN_TTL_MS);
+  }
+
+  private async create(spec: RunSpec): Promise<{ id: string; adopted: boolean }> {
     const options = toCreateOptions(spec);
     try {
       const container = await this.docker.createContainer(
         options as unknown as Dockerode.ContainerCreateOptions,
       );
       this.containerIds.set(spec.taskId, container.id);
-      return container.id;
+      return { id: container.id, adopted: false };
     } catch (error) {
       const code = statusCodeOf(error);
-      if (code === 409) return this.adoptByName(spec);
+      if (code === 409) return { id: await this.adoptByName(spec), adopted: true };
       if (code === 404) {
         throw new RuntimeError(`No such image: ${spec.container.Image}`);
       }

@@ -20,6 +20,8 @@ const DEFAULT_GRACE_MS = 10_000;
 export interface TaskRunnerContext {
   /** The driver for this task's runtime, or an explanation of why none is available. */
   driver: RuntimeDriver | string;
+  /** What the runtime has of the task already, when known (else the runner asks it). */
+  runtime?: RuntimeStatus | null;
   spec: () => RunSpec;
   report: (taskId: string, status: TaskStatus) => void;
   now: () => number;
@@ -45,6 +47,7 @@ export class TaskRunner {
   ) {
     this.task = task;
     this.status = task.Status;
+    this.runtime = ctx.runtime ?? null;
   }
 
   get id(): string {

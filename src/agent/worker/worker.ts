@@ -9,7 +9,8 @@
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AssignmentSet, TaskStatusUpdate } from '../../manager/dispatcher/task-protocol.ts';
-import { type RuntimeDriver, runtimeOf } from '../../runtime/driver.ts';
+import { type RuntimeDriver, type RuntimeStatus, runtimeOf } from '../../runtime/driver.ts';
+import { missingStatus } from '../../runtime/status.ts';
 import type { RuntimeName, Task, TaskStatus } from '../../store/index.ts';
 import { runSpecOf } from './run-spec.ts';
 import { TaskRunner } from './task-runner.ts';
@@ -35,6 +36,12 @@ export class Worker {
   private readonly log: (line: string) => void;
   private readonly now: () => number;
   private persisted = '';
+  /** Sets are applied in order, once the runtimes were listed. */
+  private ready: Promise<void> = Promise.resolve();
+  /** What the runtimes ran when the worker started, by task (taken by the task's runner). */
+  private readonly existing = new Map<string, RuntimeStatus>();
+  /** Every runtime could be listed: a task not found there has nothing to adopt. */
+  private listedAll = true;
   private cleaned = false;
   private stopped = false;
 
@@ -43,22 +50,40 @@ export class Worker {
     this.now = options.now ?? Date.now;
   }
 
-  /** Watches the runtimes and resumes the persisted set. */
+  /**
+   * Watches the runtimes, learns what they already run (one listing per runtime, so new tasks
+   * need no lookup of their own), and resumes the persisted set.
+   */
   start(): void {
     for (const driver of Object.values(this.options.drivers)) {
       if (driver === undefined) continue;
       this.unwatch.push(driver.watch((status) => this.runners.get(status.taskId)?.observe(status)));
     }
-    const file = join(this.options.dir, TASKS_FILE);
-    if (existsSync(file)) {
+    this.ready = this.learnExisting().then(() => this.resume());
+  }
+
+  private async learnExisting(): Promise<void> {
+    for (const driver of Object.values(this.options.drivers)) {
+      if (driver === undefined) continue;
       try {
-        const text = readFileSync(file, 'utf8');
-        this.persisted = text;
-        this.apply(JSON.parse(text) as AssignmentSet);
-        this.log(`agent: resumed ${this.runners.size} task(s) from ${file}`);
+        for (const status of await driver.list()) this.existing.set(status.taskId, status);
       } catch (error) {
-        this.log(`agent: ignoring ${file}: ${(error as Error).message}`);
+        this.listedAll = false;
+        this.log(`agent: cannot list ${driver.name} tasks: ${(error as Error).message}`);
       }
+    }
+  }
+
+  private resume(): void {
+    const file = join(this.options.dir, TASKS_FILE);
+    if (!existsSync(file) || this.stopped) return;
+    try {
+      const text = readFileSync(file, 'utf8');
+      this.persisted = text;
+      this.apply(JSON.parse(text) as AssignmentSet);
+      this.log(`agent: resumed ${this.runners.size} task(s) from ${file}`);
+    } catch (error) {
+      this.log(`agent: ignoring ${file}: ${(error as Error).message}`);
     }
   }
 
@@ -77,12 +102,15 @@ export class Worker {
       this.log(`agent: refusing ${set.tasks.length} tasks (at most ${MAX_TASKS_PER_NODE})`);
       return;
     }
-    this.persist(set);
-    this.apply(set);
-    if (!this.cleaned) {
-      this.cleaned = true;
-      void this.removeStrays(new Set(set.tasks.map((task) => task.ID)));
-    }
+    this.ready = this.ready.then(() => {
+      if (this.stopped) return;
+      this.persist(set);
+      this.apply(set);
+      if (!this.cleaned) {
+        this.cleaned = true;
+        void this.removeStrays(new Set(set.tasks.map((task) => task.ID)));
+      }
+    });
   }
 
   /**
@@ -161,8 +189,12 @@ export class Worker {
         ? 'no Docker Engine on this node: use an exec: image or start dockerd'
         : `no ${runtime} runtime on this node`);
     const node = { nodeId: this.options.nodeId, hostname: this.options.hostname };
+    const found = this.existing.get(task.ID);
+    this.existing.delete(task.ID);
+    const known = found ?? (this.listedAll ? missingStatus(task.ID) : null);
     const runner = new TaskRunner(task, {
       driver,
+      runtime: known,
       spec: () => runSpecOf(task, node),
       report: (taskId: string, status: TaskStatus) =>
         this.options.report([{ ID: taskId, Status: status }]),

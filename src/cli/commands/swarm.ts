@@ -246,6 +246,48 @@ export function registerSwarm(program: Command): void {
     });
 
   swarm
+    .command('ca')
+    .description('Display and rotate the root CA')
+    .option('--cert-expiry <duration>', 'Validity period for node certificates (ns|us|ms|s|m|h)')
+    .option('--rotate', 'Rotate the swarm CA')
+    .option('--ca-cert <pem-file>', 'Path to the PEM-formatted root CA certificate to use')
+    .option('--ca-key <pem-file>', 'Path to the PEM-formatted root CA key to use')
+    .option('-d, --detach', 'Exit immediately instead of waiting for the root rotation to converge')
+    .option('-q, --quiet', 'Suppress progress output')
+    .action(async (flags, command: Command) => {
+      if ((flags.caCert || flags.caKey) && !flags.rotate) {
+        throw new CliError(
+          'Error: "--rotate" flag must be specified when providing --ca-cert or --ca-key',
+          1,
+        );
+      }
+      if (flags.rotate) {
+        throw new CliError(
+          'Error: root CA rotation is not available yet in this Shoal version; node certificates still renew on their own',
+          1,
+        );
+      }
+      await withDaemon(host(command), async (connection) => {
+        let current = await connection.call<SwarmObject & { TLSInfo: { TrustRoot: string } }>(
+          'GET',
+          '/swarm',
+        );
+        if (typeof flags.certExpiry === 'string') {
+          await connection.call('POST', '/swarm/update', {
+            query: { version: current.Version.Index },
+            body: { ...current.Spec, ...specFlags(flags) },
+          });
+          current = await connection.call('GET', '/swarm');
+        }
+        process.stdout.write(
+          current.TLSInfo.TrustRoot.endsWith('\n')
+            ? current.TLSInfo.TrustRoot
+            : `${current.TLSInfo.TrustRoot}\n`,
+        );
+      });
+    });
+
+  swarm
     .command('unlock-key')
     .description('Manage the unlock key')
     .option('-q, --quiet', 'Only display token')
