@@ -21,7 +21,8 @@ import {
 } from './keys.ts';
 import { decodePem, encodePem, splitPemCertificates } from './pem.ts';
 import { defaultRandomBytes, type RandomBytes, randomSerialHex } from './random.ts';
-import * as x509 from './x509.ts';
+import type * as X509 from './x509.ts';
+import { loadX509, type X509 as X509Module } from './x509-lazy.ts';
 
 /** Node and cluster IDs go into the subject and a DNS SAN: keep them to a safe alphabet. */
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
@@ -62,7 +63,7 @@ export type IssueNodeCertificateOptions = IssueCommon &
 export class RootCa {
   private constructor(
     /** The signing certificate, parsed. */
-    readonly certificate: x509.X509Certificate,
+    readonly certificate: X509.X509Certificate,
     private readonly signingKey: CryptoKey,
     /** PEM of the signing certificate. */
     readonly certPem: string,
@@ -76,6 +77,7 @@ export class RootCa {
   static async create(opts: CreateRootCaOptions): Promise<RootCa> {
     const expiryMs = opts.expiryMs ?? ROOT_CA_EXPIRY_MS;
     if (!(expiryMs > 0)) throw new PkiError('root CA expiry must be positive');
+    const x509 = await loadX509();
     const keys = await generateEcKeyPair();
     const issuedAt = floorToSecond(opts.now);
     const cert = await x509.X509CertificateGenerator.createSelfSigned({
@@ -85,7 +87,7 @@ export class RootCa {
       notBefore: new Date(issuedAt - (opts.backdateMs ?? CERT_BACKDATE_MS)),
       notAfter: new Date(issuedAt + expiryMs),
       signingAlgorithm: EC_SIGNING_ALGORITHM,
-      extensions: await caExtensions(keys.publicKey),
+      extensions: await caExtensions(x509, keys.publicKey),
     });
     const certPem = encodePem(cert.rawData, 'CERTIFICATE');
     const keyPem = await exportPrivateKeyPem(keys.privateKey);
@@ -105,6 +107,7 @@ export class RootCa {
     if (ders.length !== 1) {
       throw new InvalidCertificateError(`CA PEM must hold one certificate, found ${ders.length}`);
     }
+    const x509 = await loadX509();
     const cert = new x509.X509Certificate(ders[0] as Uint8Array);
     if (!cert.getExtension(x509.BasicConstraintsExtension)?.ca) {
       throw new InvalidCertificateError('CA certificate lacks basicConstraints CA:TRUE');
@@ -171,6 +174,7 @@ export class RootCa {
       throw new PkiError(`the CA expired at ${this.notAfter.toISOString()}`);
     }
 
+    const x509 = await loadX509();
     const publicKey = await subjectPublicKey(opts);
     const ou = roleToOu(opts.role);
     const dnsNames = ou === MANAGER_OU ? [ou, opts.nodeId, CA_COMMON_NAME] : [ou, opts.nodeId];
@@ -216,6 +220,7 @@ export class RootCa {
     if (ders.length !== 1) {
       throw new InvalidCertificateError(`expected one CA certificate, found ${ders.length}`);
     }
+    const x509 = await loadX509();
     const other = new x509.X509Certificate(ders[0] as Uint8Array);
     if (!other.getExtension(x509.BasicConstraintsExtension)?.ca) {
       throw new InvalidCertificateError('the certificate to cross-sign is not a CA');
@@ -231,7 +236,7 @@ export class RootCa {
       notAfter: other.notAfter,
       signingAlgorithm: EC_SIGNING_ALGORITHM,
       extensions: [
-        ...(await caExtensions(publicKey)),
+        ...(await caExtensions(x509, publicKey)),
         await x509.AuthorityKeyIdentifierExtension.create(this.certificate.publicKey),
       ],
     });
@@ -239,7 +244,7 @@ export class RootCa {
   }
 }
 
-async function caExtensions(publicKey: CryptoKey): Promise<x509.Extension[]> {
+async function caExtensions(x509: X509Module, publicKey: CryptoKey): Promise<X509.Extension[]> {
   return [
     new x509.BasicConstraintsExtension(true, undefined, true),
     new x509.KeyUsagesExtension(

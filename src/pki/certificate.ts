@@ -1,14 +1,21 @@
-import { X509Certificate as NodeX509 } from 'node:crypto';
+// Runs on every node, in TLS callbacks and at startup, so it uses only Node's own
+// X509Certificate: @peculiar/x509 is loaded lazily, by the code that signs (x509-lazy.ts).
+import { X509Certificate } from 'node:crypto';
 import {
   type NodeRole,
   ouToRole,
   RENEWAL_LOWER_FRACTION,
   RENEWAL_UPPER_FRACTION,
 } from './constants.ts';
+import {
+  type CertificateConstraints,
+  KEY_USAGE_KEY_CERT_SIGN,
+  readCertificateConstraints,
+} from './der.ts';
+import { formatName, nameValues, parseNodeName } from './distinguished-name.ts';
 import { CertificateVerificationError, InvalidCertificateError } from './errors.ts';
 import { decodePem, encodePem } from './pem.ts';
 import { defaultRandomFraction, type RandomFraction } from './random.ts';
-import * as x509 from './x509.ts';
 
 /** What a node certificate says about its holder. */
 export interface NodeIdentity {
@@ -34,13 +41,13 @@ export interface NodeCertificateInfo extends NodeIdentity {
  */
 export function parseNodeCertificate(cert: string | Uint8Array): NodeCertificateInfo {
   const parsed = parseCertificate(cert);
-  if (parsed.getExtension(x509.BasicConstraintsExtension)?.ca) {
+  if (readConstraints(parsed).basicConstraints?.ca) {
     throw new InvalidCertificateError('a CA certificate is not a node certificate');
   }
-  const subject = parsed.subjectName;
-  const nodeId = single(subject.getField('CN'), 'CN');
-  const clusterId = single(subject.getField('O'), 'O');
-  const ou = single(subject.getField('OU'), 'OU');
+  const subject = parseNodeName(parsed.subject);
+  const nodeId = single(nameValues(subject, 'CN'), 'CN');
+  const clusterId = single(nameValues(subject, 'O'), 'O');
+  const ou = single(nameValues(subject, 'OU'), 'OU');
   const role = ouToRole(ou);
   if (!role) {
     throw new InvalidCertificateError(
@@ -51,21 +58,52 @@ export function parseNodeCertificate(cert: string | Uint8Array): NodeCertificate
     nodeId,
     clusterId,
     role,
-    notBefore: parsed.notBefore,
-    notAfter: parsed.notAfter,
+    notBefore: certificateTime(parsed.validFrom),
+    notAfter: certificateTime(parsed.validTo),
     serial: parsed.serialNumber.toLowerCase(),
-    issuer: parsed.issuer,
+    issuer: formatName(parseNodeName(parsed.issuer)),
   };
 }
 
-/** Parses one certificate from DER, or the first one of a PEM text. */
-export function parseCertificate(cert: string | Uint8Array): x509.X509Certificate {
+/** Parses one certificate from DER, or the first one of a PEM text, with node:crypto. */
+export function parseCertificate(cert: string | Uint8Array): X509Certificate {
   const der = typeof cert === 'string' ? decodePem(cert, 'CERTIFICATE')[0] : cert;
   try {
-    return new x509.X509Certificate(der as Uint8Array);
+    return new X509Certificate(Buffer.from(der as Uint8Array));
   } catch (err) {
-    throw new InvalidCertificateError(`cannot parse: ${(err as Error).message}`);
+    // Node tries DER, then PEM, and reports the PEM attempt: "PEM routines::no start line".
+    const message = (err as Error).message;
+    throw new InvalidCertificateError(
+      `cannot parse: ${message.includes('no start line') ? 'not a well-formed DER certificate' : message}`,
+    );
   }
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+/** OpenSSL's ASN1_TIME_print, which Node's validFrom/validTo use: "Mar  1 11:00:00 2025 GMT". */
+const OPENSSL_TIME = /^([A-Z][a-z]{2}) +(\d{1,2}) (\d{2}):(\d{2}):(\d{2})(\.\d+)? (\d{4}) GMT$/;
+
+/**
+ * A Date from Node's validFrom/validTo text (Node 20 has no validFromDate). Parsed by
+ * hand, not by Date's implementation-defined parser of non-ISO strings.
+ */
+export function certificateTime(text: string): Date {
+  const m = OPENSSL_TIME.exec(text);
+  const month = m ? MONTHS.indexOf(m[1] ?? '') : -1;
+  if (!m || month < 0) throw new InvalidCertificateError(`unreadable time ${JSON.stringify(text)}`);
+  const fraction = m[6] ? Math.floor(Number(m[6]) * 1000) : 0;
+  const ms = Date.UTC(
+    Number(m[7]),
+    month,
+    Number(m[2]),
+    Number(m[3]),
+    Number(m[4]),
+    Number(m[5]),
+    fraction,
+  );
+  if (!Number.isFinite(ms))
+    throw new InvalidCertificateError(`unreadable time ${JSON.stringify(text)}`);
+  return new Date(ms);
 }
 
 export interface VerifyChainOptions {
@@ -87,8 +125,10 @@ const MAX_CHAIN_DEPTH = 6;
 
 interface Cert {
   pem: string;
-  node: NodeX509;
-  parsed: x509.X509Certificate;
+  node: X509Certificate;
+  constraints: CertificateConstraints;
+  notBefore: Date;
+  notAfter: Date;
 }
 
 /**
@@ -195,33 +235,42 @@ export function needsRenewal(
   now: Date,
   random: number | RandomFraction = defaultRandomFraction,
 ): boolean {
-  const { notBefore, notAfter } = typeof cert === 'string' ? parseCertificate(cert) : cert;
+  const { notBefore, notAfter } = typeof cert === 'string' ? parseCertificateValidity(cert) : cert;
   if (now.getTime() >= notAfter.getTime()) return true;
   return now.getTime() >= renewalTime(notBefore, notAfter, random).getTime();
 }
 
+function parseCertificateValidity(pem: string): { notBefore: Date; notAfter: Date } {
+  const parsed = parseCertificate(pem);
+  return {
+    notBefore: certificateTime(parsed.validFrom),
+    notAfter: certificateTime(parsed.validTo),
+  };
+}
+
+function readConstraints(cert: X509Certificate): CertificateConstraints {
+  return readCertificateConstraints(cert.raw);
+}
+
 function toCerts(pem: string): Cert[] {
   return decodePem(pem, 'CERTIFICATE').map((der) => {
-    const certPem = encodePem(der, 'CERTIFICATE');
-    try {
-      return {
-        pem: certPem,
-        node: new NodeX509(Buffer.from(der)),
-        parsed: new x509.X509Certificate(der),
-      };
-    } catch (err) {
-      throw new InvalidCertificateError(`cannot parse: ${(err as Error).message}`);
-    }
+    const node = parseCertificate(der);
+    return {
+      pem: encodePem(der, 'CERTIFICATE'),
+      node,
+      constraints: readConstraints(node),
+      notBefore: certificateTime(node.validFrom),
+      notAfter: certificateTime(node.validTo),
+    };
   });
 }
 
 function validityProblem(cert: Cert, now: number): string | undefined {
-  const name = describe(cert);
-  if (now < cert.parsed.notBefore.getTime()) {
-    return `${name} is not valid before ${cert.parsed.notBefore.toISOString()}`;
+  if (now < cert.notBefore.getTime()) {
+    return `${describe(cert)} is not valid before ${cert.notBefore.toISOString()}`;
   }
-  if (now > cert.parsed.notAfter.getTime()) {
-    return `${name} expired at ${cert.parsed.notAfter.toISOString()}`;
+  if (now > cert.notAfter.getTime()) {
+    return `${describe(cert)} expired at ${cert.notAfter.toISOString()}`;
   }
   return undefined;
 }
@@ -242,10 +291,15 @@ function issuerProblem(
     signed = false;
   }
   if (!signed) return 'not the issuer';
-  const bc = issuer.parsed.getExtension(x509.BasicConstraintsExtension);
-  if (!bc?.ca) return `${describe(issuer)} is not a CA`;
-  const ku = issuer.parsed.getExtension(x509.KeyUsagesExtension);
-  if (ku && (ku.usages & x509.KeyUsageFlags.keyCertSign) === 0) {
+  // An issuer must be a CA by both readings: Node's `ca` (OpenSSL's X509_check_ca:
+  // basicConstraints CA:TRUE and a keyUsage, if any, allowing keyCertSign) and ours of the
+  // extensions (der.ts), which also gives the path length Node does not expose. checkIssued
+  // above already refuses an issuer whose keyUsage lacks keyCertSign; the check below keeps
+  // that rule here too, whatever OpenSSL version Node links.
+  const bc = issuer.constraints.basicConstraints;
+  if (!bc?.ca || !issuer.node.ca) return `${describe(issuer)} is not a CA`;
+  const ku = issuer.constraints.keyUsage;
+  if (ku !== undefined && (ku & KEY_USAGE_KEY_CERT_SIGN) === 0) {
     return `${describe(issuer)} may not sign certificates (key usage)`;
   }
   if (bc.pathLength !== undefined && intermediatesBelow > bc.pathLength) {
@@ -255,7 +309,8 @@ function issuerProblem(
 }
 
 function describe(cert: Cert): string {
-  return `certificate "${cert.parsed.subject}" (serial ${cert.parsed.serialNumber.toLowerCase()})`;
+  const subject = formatName(parseNodeName(cert.node.subject));
+  return `certificate "${subject}" (serial ${cert.node.serialNumber.toLowerCase()})`;
 }
 
 function single(values: string[], field: string): string {

@@ -1,14 +1,29 @@
-import { EC_SIGNING_ALGORITHM } from './constants.ts';
-import { InvalidCertificateError, InvalidCsrError } from './errors.ts';
+import { KeyObject, sign } from 'node:crypto';
+import {
+  encodeBitString,
+  encodeDirectoryString,
+  encodeOid,
+  encodeSequence,
+  encodeSet,
+  encodeSmallInteger,
+} from './der.ts';
+import { InvalidCertificateError, InvalidCsrError, PkiError } from './errors.ts';
 import {
   type CryptoKey,
   type CryptoKeyPair,
   exportPrivateKeyPem,
   generateEcKeyPair,
   importEcPublicKeySpki,
+  subtle,
 } from './keys.ts';
 import { decodePem, encodePem } from './pem.ts';
-import * as x509 from './x509.ts';
+import type * as X509 from './x509.ts';
+import { loadX509 } from './x509-lazy.ts';
+
+const OID_COMMON_NAME = '2.5.4.3';
+const OID_ECDSA_WITH_SHA256 = '1.2.840.10045.4.3.2';
+/** attributes [0] IMPLICIT SET OF Attribute, empty. */
+const EMPTY_ATTRIBUTES = Uint8Array.of(0xa0, 0x00);
 
 export interface NodeKeyAndCsr {
   /** PKCS#8 PEM of the node's private key; it never leaves the node. */
@@ -36,17 +51,38 @@ export async function generateNodeKeyAndCsr(
   };
 }
 
-/** A PKCS#10 CSR PEM for an existing key pair (e.g. to renew with the current key). */
+/**
+ * A PKCS#10 CSR PEM for an existing key pair (e.g. to renew with the current key): subject
+ * empty or CN=commonName, no attributes, signed ecdsa-with-SHA256. Built with node:crypto
+ * and a few lines of DER rather than @peculiar/x509, because workers call this (join,
+ * renewal) and must not pay for loading that library; the bytes are the ones
+ * @peculiar/x509 writes (csr.test.ts compares them).
+ */
 export async function createCsr(
   keys: CryptoKeyPair,
   opts: { commonName?: string } = {},
 ): Promise<string> {
-  const csr = await x509.Pkcs10CertificateRequestGenerator.create({
-    ...(opts.commonName ? { name: [{ CN: [opts.commonName] }] } : {}),
-    keys,
-    signingAlgorithm: EC_SIGNING_ALGORITHM,
-  });
-  return encodePem(csr.rawData, 'CERTIFICATE REQUEST');
+  const privateKey = KeyObject.from(keys.privateKey);
+  if (privateKey.asymmetricKeyType !== 'ec') {
+    throw new PkiError(`a CSR key must be ECDSA, got ${privateKey.asymmetricKeyType ?? 'unknown'}`);
+  }
+  const spki = new Uint8Array(await subtle.exportKey('spki', keys.publicKey));
+  const subject = opts.commonName
+    ? encodeSequence(
+        encodeSet(
+          encodeSequence(encodeOid(OID_COMMON_NAME), encodeDirectoryString(opts.commonName)),
+        ),
+      )
+    : encodeSequence();
+  // CertificationRequestInfo: version 0, subject, SubjectPublicKeyInfo, attributes [0] {}.
+  const info = encodeSequence(encodeSmallInteger(0), subject, spki, EMPTY_ATTRIBUTES);
+  const signature = sign('sha256', info, { key: privateKey, dsaEncoding: 'der' });
+  const csr = encodeSequence(
+    info,
+    encodeSequence(encodeOid(OID_ECDSA_WITH_SHA256)),
+    encodeBitString(signature),
+  );
+  return encodePem(csr, 'CERTIFICATE REQUEST');
 }
 
 export interface VerifiedCsr {
@@ -63,7 +99,8 @@ export interface VerifiedCsr {
  * P-256 key signed with ECDSA. Throws InvalidCsrError otherwise.
  */
 export async function verifyCsr(csrPem: string): Promise<VerifiedCsr> {
-  let csr: x509.Pkcs10CertificateRequest;
+  const x509 = await loadX509();
+  let csr: X509.Pkcs10CertificateRequest;
   try {
     const ders = decodePem(csrPem, 'CERTIFICATE REQUEST');
     if (ders.length !== 1) throw new InvalidCsrError(`expected one CSR, found ${ders.length}`);
