@@ -11,6 +11,10 @@ const benchmarks: Record<string, { about: string; load: () => Promise<Benchmark>
     about: "Shoal's Raft KV store vs etcd 3.4: writes/s, latency, failover time",
     load: () => import('./raft/index.ts'),
   },
+  converge: {
+    about: 'time for 100 replicas to run: Shoal vs Docker Swarm vs 100 parallel docker run',
+    load: () => import('./converge/index.ts'),
+  },
 };
 
 function printUsage(): void {

@@ -7,6 +7,7 @@
 
 import type { IncomingMessage } from 'node:http';
 import { Agent } from 'node:http';
+import { inspect } from 'node:util';
 import Dockerode from 'dockerode';
 import { EventStream, NODE_ID_LABEL, TASK_ID_LABEL } from './docker-events.ts';
 import { FrameParser, TtyLineParser } from './docker-logs.ts';
@@ -25,6 +26,17 @@ import { missingStatus, StatusListeners } from './status.ts';
 import { formatRfc3339Nano } from './timestamps.ts';
 
 export const DEFAULT_DOCKER_SOCKET = '/var/run/docker.sock';
+
+/**
+ * docker-modem runs util.inspect(options, { showHidden: true, depth: null }) on every request,
+ * debug or not, and the options hold the HTTP agent with all its pooled sockets: with a hundred
+ * requests in flight that blocked the event loop for seconds (a single manager lost its Raft
+ * leadership over it). The agent describes itself in one word instead.
+ */
+export function cheaplyInspected<T extends object>(agent: T): T {
+  Object.defineProperty(agent, inspect.custom, { value: () => '[http.Agent]', enumerable: false });
+  return agent;
+}
 
 export interface DockerDriverOptions {
   /** The engine's unix socket; default /var/run/docker.sock. */
@@ -101,7 +113,7 @@ export class DockerDriver implements RuntimeDriver {
     this.logger = options.logger ?? silentLogger;
     this.scopeLabels = options.nodeId === undefined ? [] : [`${NODE_ID_LABEL}=${options.nodeId}`];
     // An agent of our own, so close() can drop its idle connections.
-    this.agent = new Agent({ keepAlive: true });
+    this.agent = cheaplyInspected(new Agent({ keepAlive: true }));
     this.docker = new Dockerode({
       socketPath: options.socketPath ?? DEFAULT_DOCKER_SOCKET,
       agent: this.agent,
@@ -529,7 +541,7 @@ export async function probeDocker(
   socketPath: string = DEFAULT_DOCKER_SOCKET,
   timeoutMs = 2000,
 ): Promise<{ version: string } | null> {
-  const agent = new Agent({ keepAlive: false });
+  const agent = cheaplyInspected(new Agent({ keepAlive: false }));
   const docker = new Dockerode({
     socketPath,
     timeout: timeoutMs,

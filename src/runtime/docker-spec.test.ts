@@ -211,3 +211,11 @@ test('event lines: task container events only, health_status without its detail'
   assert.equal(parseEventLine('not json'), undefined);
   assert.equal(parseEventLine('null'), undefined);
 });
+
+test('the driver HTTP agent is inspected in constant time (docker-modem inspects every request)', async () => {
+  const { Agent } = await import('node:http');
+  const { inspect } = await import('node:util');
+  const { cheaplyInspected } = await import('./docker-driver.ts');
+  const agent = cheaplyInspected(new Agent({ keepAlive: true }));
+  assert.equal(inspect({ agent }, { showHidden: true, depth: null }), '{ agent: [http.Agent] }');
+});
