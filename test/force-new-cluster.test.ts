@@ -3,22 +3,15 @@
 // becomes the only manager with all the state (services, nodes); it stays so across a restart.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { daemonsForTest, freePorts, waitFor } from '../src/testkit/index.ts';
-import { ClusterApi, running } from './services-support.ts';
+import { waitFor } from '../src/testkit/index.ts';
+import { ClusterApi, running, threeNodeCluster } from './services-support.ts';
 
 test('a survivor recovers a cluster that lost its quorum', { timeout: 240_000 }, async (t) => {
-  const cluster = daemonsForTest(t.after.bind(t), 'force-new-cluster');
-  cluster.daemonArgs = ['--docker', 'none'];
-  const [port] = await freePorts(1);
-  const n1 = await cluster.add(1, port!);
-  const n2 = await cluster.add(2, port!);
-  const n3 = await cluster.add(3, port!);
-  await cluster.initSwarm(n1, ['--dispatcher-heartbeat', '1s']);
-  const token = (await cluster.ok(n1, ['swarm', 'join-token', '-q', 'manager'])).trim();
-  for (const node of [n2, n3]) {
-    const joined = await cluster.joinSwarm(node, token, n1.clusterAddr);
-    assert.equal(joined.code, 0, joined.stderr);
-  }
+  const { cluster, nodes } = await threeNodeCluster(t, 'force-new-cluster', {
+    daemonArgs: ['--docker', 'none'],
+    joinAs: 'manager',
+  });
+  const [n1, n2, n3] = nodes;
   await waitFor('three reachable managers', 30_000, async () => {
     const ls = await cluster.ok(n1, ['node', 'ls', '--format', '{{.ManagerStatus}}']);
     return ls
@@ -56,13 +49,13 @@ test('a survivor recovers a cluster that lost its quorum', { timeout: 240_000 },
     n1.clusterAddr,
   ]);
   assert.match(recovered, /Swarm initialized: current node \(\w{25}\) is now a manager\./);
-  const nodes = await cluster.ok(n1, [
+  const listed = await cluster.ok(n1, [
     'node',
     'ls',
     '--format',
     '{{.Hostname}}|{{.ManagerStatus}}',
   ]);
-  assert.deepEqual(nodes.trim().split('\n').sort(), ['node-1|Leader', 'node-2|', 'node-3|']);
+  assert.deepEqual(listed.trim().split('\n').sort(), ['node-1|Leader', 'node-2|', 'node-3|']);
   assert.equal((await api.service(id)).Spec.Name, 'keeper', 'the state survived');
   assert.match(await cluster.ok(n1, ['service', 'scale', '-d', 'keeper=2']), /keeper scaled to 2/);
   await api.waitTasks(
@@ -70,9 +63,7 @@ test('a survivor recovers a cluster that lost its quorum', { timeout: 240_000 },
     '2 running on the survivor',
     (ts) => {
       const live = running(ts);
-      return live.length === 2 && live.every((task) => task.NodeID === live[0]!.NodeID)
-        ? true
-        : false;
+      return !!(live.length === 2 && live.every((task) => task.NodeID === live[0]!.NodeID));
     },
     60_000,
   );

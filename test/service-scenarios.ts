@@ -30,7 +30,7 @@ export async function runServiceScenarios(
   rt: ScenarioRuntime,
 ): Promise<void> {
   const [n1, n2] = nodes;
-  await t.test(`${rt.name}: ` + 'replicated: created, spread, scaled up and down', async () => {
+  await t.test(`${rt.name}: replicated: created, spread, scaled up and down`, async () => {
     const id = await api.create({
       Name: 'sleeper',
       TaskTemplate: { ContainerSpec: rt.sleep(1000) },
@@ -56,7 +56,7 @@ export async function runServiceScenarios(
     await api.waitTasks(id, 'no task left', (ts) => ts.length === 0);
   });
 
-  await t.test(`${rt.name}: ` + 'a failing task restarts per policy, then gives up', async () => {
+  await t.test(`${rt.name}: a failing task restarts per policy, then gives up`, async () => {
     const id = await api.create({
       Name: 'crasher',
       TaskTemplate: {
@@ -79,7 +79,7 @@ export async function runServiceScenarios(
     await api.remove(id);
   });
 
-  await t.test(`${rt.name}: ` + 'global: one per node, following a drain', async () => {
+  await t.test(`${rt.name}: global: one per node, following a drain`, async () => {
     const id = await api.create({
       Name: 'everywhere',
       TaskTemplate: { ContainerSpec: rt.sleep(1000) },
@@ -153,64 +153,61 @@ export async function runServiceScenarios(
     },
   );
 
-  await t.test(
-    `${rt.name}: ` + 'the shoal CLI: create with progress, ls, ps, scale, rm',
-    async () => {
-      const image = rt.sleep(1000);
-      const args = [...(image.Args ?? [])];
-      const created = await cluster.ok(n1, [
-        'service',
-        'create',
-        '--name',
-        'cli',
-        '--replicas',
-        '2',
-        image.Image,
-        ...args,
-      ]);
-      assert.match(created, /^\w{25}\n/);
-      assert.match(created, /overall progress: 2 out of 2 tasks/);
-      assert.match(created, /verify: Service converged/);
-      const ls = await cluster.ok(n1, ['service', 'ls']);
-      assert.match(ls, /^ID\s+NAME\s+MODE\s+REPLICAS\s+IMAGE\s+PORTS\s*$/m);
-      assert.match(ls, /^\w{12}\s+cli\s+replicated\s+2\/2\s+/m);
-      const ps = await cluster.ok(n1, ['service', 'ps', 'cli']);
-      assert.match(
-        ps,
-        /^ID\s+NAME\s+IMAGE\s+NODE\s+DESIRED STATE\s+CURRENT STATE\s+ERROR\s+PORTS\s*$/m,
-      );
-      assert.equal(ps.match(/ cli\.[12] .* Running {2,}Running /g)?.length, 2, ps);
-      const scaled = await cluster.ok(n1, ['service', 'scale', 'cli=3']);
-      assert.match(scaled, /cli scaled to 3/);
-      assert.match(scaled, /verify: Service converged/);
-      assert.match(await cluster.ok(n1, ['service', 'ls', '--format', '{{.Replicas}}']), /^3\/3$/m);
-      const bad = await cluster.cli(n1, [
-        'service',
-        'create',
-        '--name',
-        'bad',
-        '--replicas',
-        'x',
-        image.Image,
-      ]);
-      assert.equal(bad.code, 125);
-      assert.match(bad.stderr, /invalid argument "x" for "--replicas" flag/);
-      const conflict = await cluster.cli(n1, [
-        'service',
-        'create',
-        '--name',
-        'bad',
-        '--constraint',
-        'node.role=manager',
-        image.Image,
-      ]);
-      assert.equal(conflict.code, 1);
-      assert.match(conflict.stderr, /constraint expected one operator from ==, !=/);
-      assert.match(await cluster.ok(n1, ['service', 'rm', 'cli']), /^cli$/m);
-    },
-  );
+  await t.test(`${rt.name}: the shoal CLI: create with progress, ls, ps, scale, rm`, async () => {
+    const image = rt.sleep(1000);
+    const args = [...(image.Args ?? [])];
+    const created = await cluster.ok(n1, [
+      'service',
+      'create',
+      '--name',
+      'cli',
+      '--replicas',
+      '2',
+      image.Image,
+      ...args,
+    ]);
+    assert.match(created, /^\w{25}\n/);
+    assert.match(created, /overall progress: 2 out of 2 tasks/);
+    assert.match(created, /verify: Service converged/);
+    const ls = await cluster.ok(n1, ['service', 'ls']);
+    assert.match(ls, /^ID\s+NAME\s+MODE\s+REPLICAS\s+IMAGE\s+PORTS\s*$/m);
+    assert.match(ls, /^\w{12}\s+cli\s+replicated\s+2\/2\s+/m);
+    const ps = await cluster.ok(n1, ['service', 'ps', 'cli']);
+    assert.match(
+      ps,
+      /^ID\s+NAME\s+IMAGE\s+NODE\s+DESIRED STATE\s+CURRENT STATE\s+ERROR\s+PORTS\s*$/m,
+    );
+    assert.equal(ps.match(/ cli\.[12] .* Running {2,}Running /g)?.length, 2, ps);
+    const scaled = await cluster.ok(n1, ['service', 'scale', 'cli=3']);
+    assert.match(scaled, /cli scaled to 3/);
+    assert.match(scaled, /verify: Service converged/);
+    assert.match(await cluster.ok(n1, ['service', 'ls', '--format', '{{.Replicas}}']), /^3\/3$/m);
+    const bad = await cluster.cli(n1, [
+      'service',
+      'create',
+      '--name',
+      'bad',
+      '--replicas',
+      'x',
+      image.Image,
+    ]);
+    assert.equal(bad.code, 125);
+    assert.match(bad.stderr, /invalid argument "x" for "--replicas" flag/);
+    const conflict = await cluster.cli(n1, [
+      'service',
+      'create',
+      '--name',
+      'bad',
+      '--constraint',
+      'node.role=manager',
+      image.Image,
+    ]);
+    assert.equal(conflict.code, 1);
+    assert.match(conflict.stderr, /constraint expected one operator from ==, !=/);
+    assert.match(await cluster.ok(n1, ['service', 'rm', 'cli']), /^cli$/m);
+  });
 
-  await t.test(`${rt.name}: ` + 'a replicated job runs to its completions', async () => {
+  await t.test(`${rt.name}: a replicated job runs to its completions`, async () => {
     const id = await api.create({
       Name: 'batch',
       TaskTemplate: { ContainerSpec: rt.shell('true') },
@@ -225,7 +222,7 @@ export async function runServiceScenarios(
     await api.remove(id);
   });
 
-  await t.test(`${rt.name}: ` + 'logs of tasks on two nodes, merged in time order', async () => {
+  await t.test(`${rt.name}: logs of tasks on two nodes, merged in time order`, async () => {
     const id = await api.create({
       Name: 'talker',
       TaskTemplate: {
@@ -275,7 +272,7 @@ export async function runServiceScenarios(
     await api.remove(id);
   });
 
-  await t.test(`${rt.name}: ` + 'bad input is refused and nothing is stored', async () => {
+  await t.test(`${rt.name}: bad input is refused and nothing is stored`, async () => {
     const before = (await api.client.request('GET', '/services')).json<unknown[]>().length;
     const bad = await api.client.request('POST', '/services/create', {
       body: {
@@ -323,7 +320,7 @@ export async function runServiceScenarios(
     await api.remove(id);
   });
 
-  await t.test(`${rt.name}: ` + 'a node that leaves the swarm takes its tasks down', async () => {
+  await t.test(`${rt.name}: a node that leaves the swarm takes its tasks down`, async () => {
     const n3 = nodes[2];
     const id = await api.create({
       Name: 'leaver',

@@ -11,9 +11,9 @@ import {
   ensureDockerEngine,
   TEST_BUSYBOX_IMAGE,
 } from '../src/testkit/docker.ts';
-import { daemonsForTest, freePorts, waitFor } from '../src/testkit/index.ts';
+import { waitFor } from '../src/testkit/index.ts';
 import { runServiceScenarios } from './service-scenarios.ts';
-import { ClusterApi, running } from './services-support.ts';
+import { ClusterApi, running, threeNodeCluster } from './services-support.ts';
 
 const engine = await ensureDockerEngine();
 const skip = 'unavailable' in engine ? `no Docker Engine: ${engine.unavailable}` : undefined;
@@ -22,18 +22,11 @@ test('services run as containers on the Docker Engine', { timeout: 400_000, skip
   if ('unavailable' in engine) return;
   const docker = new Dockerode({ socketPath: engine.socketPath });
   await ensureBusyboxImage(docker);
-  const cluster = daemonsForTest(t.after.bind(t), 'services-docker');
-  cluster.daemonArgs = ['--docker', engine.socketPath];
-  const [port] = await freePorts(1);
-  const n1 = await cluster.add(1, port!);
-  const n2 = await cluster.add(2, port!);
-  const n3 = await cluster.add(3, port!);
-  await cluster.initSwarm(n1, ['--dispatcher-heartbeat', '1s']);
-  const token = (await cluster.ok(n1, ['swarm', 'join-token', '-q', 'worker'])).trim();
-  for (const node of [n2, n3]) {
-    const joined = await cluster.joinSwarm(node, token, n1.clusterAddr);
-    assert.equal(joined.code, 0, joined.stderr);
-  }
+  const { cluster, nodes } = await threeNodeCluster(t, 'services-docker', {
+    daemonArgs: ['--docker', engine.socketPath],
+    joinAs: 'worker',
+  });
+  const [n1, n2, n3] = nodes;
   const api = new ClusterApi(n1);
   const nodeIds = (await api.client.request('GET', '/nodes')).json<Node[]>().map((n) => n.ID);
   const ours = () =>

@@ -1,7 +1,16 @@
 // Shared by the services tests: an API client per daemon and waits on services and tasks.
+
+import assert from 'node:assert/strict';
+import type { TestContext } from 'node:test';
 import { ApiClient } from '../src/api/index.ts';
 import type { Service, ServiceSpec, Task } from '../src/store/index.ts';
-import { type DaemonProcess, waitFor } from '../src/testkit/index.ts';
+import {
+  type DaemonProcess,
+  type DaemonProcesses,
+  daemonsForTest,
+  freePorts,
+  waitFor,
+} from '../src/testkit/index.ts';
 
 export class ClusterApi {
   readonly client: ApiClient;
@@ -93,3 +102,27 @@ export class ClusterApi {
 
 export const running = (tasks: Task[]) =>
   tasks.filter((t) => t.Status.State === 'running' && t.DesiredState === 'running');
+
+/**
+ * Three daemons on 127.0.0.1-3 (stopped when the test ends): node-1 initializes a swarm with a
+ * 1 s dispatcher heartbeat, the two others join it with the given role's token.
+ */
+export async function threeNodeCluster(
+  t: TestContext,
+  name: string,
+  options: { daemonArgs: string[]; joinAs: 'worker' | 'manager' },
+): Promise<{ cluster: DaemonProcesses; nodes: [DaemonProcess, DaemonProcess, DaemonProcess] }> {
+  const cluster = daemonsForTest(t.after.bind(t), name);
+  cluster.daemonArgs = options.daemonArgs;
+  const [port] = await freePorts(1);
+  const nodes: DaemonProcess[] = [];
+  for (let i = 1; i <= 3; i++) nodes.push(await cluster.add(i, port!));
+  const [n1, n2, n3] = nodes as [DaemonProcess, DaemonProcess, DaemonProcess];
+  await cluster.initSwarm(n1, ['--dispatcher-heartbeat', '1s']);
+  const token = (await cluster.ok(n1, ['swarm', 'join-token', '-q', options.joinAs])).trim();
+  for (const node of [n2, n3]) {
+    const joined = await cluster.joinSwarm(node, token, n1.clusterAddr);
+    assert.equal(joined.code, 0, joined.stderr);
+  }
+  return { cluster, nodes: [n1, n2, n3] };
+}

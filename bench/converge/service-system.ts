@@ -6,6 +6,7 @@
 // plus one request.
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { TASK_STATES } from '../../src/store/index.ts';
 import {
   type EngineApi,
   PhaseTimeoutError,
@@ -107,23 +108,8 @@ export interface ServiceRound {
   error?: string;
 }
 
-/** Swarm's task states in order; a task only ever moves forward. */
-const STATES = [
-  'new',
-  'pending',
-  'assigned',
-  'accepted',
-  'preparing',
-  'ready',
-  'starting',
-  'running',
-  'complete',
-  'shutdown',
-  'failed',
-  'rejected',
-  'remove',
-  'orphaned',
-];
+/** Swarm's task states in order (the store's list); a task only ever moves forward. */
+const STATES: readonly string[] = TASK_STATES;
 const rank = (state: string) => STATES.indexOf(state);
 const RANK_ASSIGNED = rank('assigned');
 /**

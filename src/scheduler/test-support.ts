@@ -146,17 +146,7 @@ export function tasks(serviceId: string, count: number, options: TaskOptions = {
   return Array.from({ length: count }, (_, i) => task(`${serviceId}.${i + 1}`, serviceId, options));
 }
 
-/** Mulberry32: a small seeded generator with values in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from '../storage/test-support.ts';
 
 export function neverRandom(): number {
   throw new Error('random was not expected to be called');

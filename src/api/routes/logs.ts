@@ -31,7 +31,7 @@ function parseQuery(context: RequestContext): Omit<LogsQuery, 'services' | 'task
   return { follow: queryBool(q, 'follow'), tail, since, stdout, stderr };
 }
 
-function escape(text: string): string {
+function queryEscape(text: string): string {
   return encodeURIComponent(text).replace(/%20/g, '+');
 }
 
@@ -48,7 +48,7 @@ async function stream(context: RequestContext, control: SwarmControl, query: Log
         let prefix = '';
         if (timestamps) prefix += `${line.time} `;
         if (details) {
-          prefix += `com.docker.swarm.node.id=${escape(line.nodeId)},com.docker.swarm.service.id=${escape(line.serviceId)},com.docker.swarm.task.id=${escape(line.taskId)} `;
+          prefix += `com.docker.swarm.node.id=${queryEscape(line.nodeId)},com.docker.swarm.service.id=${queryEscape(line.serviceId)},com.docker.swarm.task.id=${queryEscape(line.taskId)} `;
         }
         const payload = Buffer.concat([Buffer.from(prefix), Buffer.from(line.data)]);
         await out.write(line.stream === 2 ? StreamId.stderr : StreamId.stdout, payload);

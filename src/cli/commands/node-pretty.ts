@@ -1,19 +1,8 @@
 // `node inspect --pretty`, laid out as docker prints it.
 import type { Node } from '../../store/index.ts';
+import { bytesSize } from './service/flag-values.ts';
 
 const capitalize = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
-
-function bytes(value: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let size = value;
-  let unit = 0;
-  while (size >= 1024 && unit < units.length - 1) {
-    size /= 1024;
-    unit++;
-  }
-  // docker's units.BytesSize: four significant digits.
-  return `${Number(size.toPrecision(4)).toString()}${units[unit]}`;
-}
 
 export function prettyNode(node: Node): string {
   const lines = [
@@ -44,7 +33,7 @@ export function prettyNode(node: Node): string {
     ` Architecture:\t\t${node.Description.Platform.Architecture}`,
     'Resources:',
     ` CPUs:\t\t\t${node.Description.Resources.NanoCPUs / 1e9}`,
-    ` Memory:\t\t${bytes(node.Description.Resources.MemoryBytes)}`,
+    ` Memory:\t\t${bytesSize(node.Description.Resources.MemoryBytes)}`,
     `Engine Version:\t\t${node.Description.Engine.EngineVersion}`,
   );
   return lines.join('\n');
