@@ -364,3 +364,10 @@ export function encodeFilters(
   }
   return JSON.stringify(encoded);
 }
+
+/** Docker's label filters: `key` (the label is set) or `key=value` (it has that value). */
+export function labelFilterMatches(labels: Record<string, string>, filter: string): boolean {
+  const equals = filter.indexOf('=');
+  if (equals < 0) return filter in labels;
+  return labels[filter.slice(0, equals)] === filter.slice(equals + 1);
+}

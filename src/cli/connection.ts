@@ -40,18 +40,7 @@ export class Connection {
     try {
       response = await this.client.request(method, path, options);
     } catch (error) {
-      const code = (error as { code?: string }).code;
-      if (code === 'ENOENT' || code === 'ECONNREFUSED') {
-        throw new CliError(
-          `Cannot connect to the Shoal daemon at unix://${this.socketPath}. Is the shoal daemon running?`,
-        );
-      }
-      if (code === 'EACCES') {
-        throw new CliError(
-          `Got permission denied while trying to connect to the Shoal daemon socket at unix://${this.socketPath}`,
-        );
-      }
-      throw error;
+      throw connectionError(error, this.socketPath);
     }
     if (response.status >= 400) {
       let message = response.text();
@@ -82,4 +71,20 @@ export async function withDaemon<T>(
   } finally {
     connection.close();
   }
+}
+
+/** A failure to reach the daemon, worded as docker words it; other errors pass through. */
+export function connectionError(error: unknown, socketPath: string): unknown {
+  const code = (error as { code?: string }).code;
+  if (code === 'ENOENT' || code === 'ECONNREFUSED') {
+    return new CliError(
+      `Cannot connect to the Shoal daemon at unix://${socketPath}. Is the shoal daemon running?`,
+    );
+  }
+  if (code === 'EACCES') {
+    return new CliError(
+      `Got permission denied while trying to connect to the Shoal daemon socket at unix://${socketPath}`,
+    );
+  }
+  return error;
 }

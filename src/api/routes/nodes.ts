@@ -1,7 +1,7 @@
 // /nodes endpoints, shaped as the Docker Engine API (v1.41) answers them.
 import type { Node, NodeSpec } from '../../store/index.ts';
 import { BadRequestError } from '../errors.ts';
-import { parseFilters, queryBool, queryInt } from '../request.ts';
+import { labelFilterMatches, parseFilters, queryBool, queryInt } from '../request.ts';
 import { empty, json, type Router } from '../router.ts';
 import type { SwarmControl } from './control.ts';
 import { findNode, requireManager } from './managers.ts';
@@ -9,13 +9,6 @@ import { findNode, requireManager } from './managers.ts';
 const NODE_FILTERS = ['id', 'label', 'membership', 'name', 'node.label', 'role'];
 const AVAILABILITIES = new Set(['active', 'pause', 'drain']);
 const ROLES = new Set(['worker', 'manager']);
-
-/** `key` or `key=value` against a label map, as docker's label filters match. */
-function labelMatches(labels: Record<string, string>, filter: string): boolean {
-  const equals = filter.indexOf('=');
-  if (equals < 0) return filter in labels;
-  return labels[filter.slice(0, equals)] === filter.slice(equals + 1);
-}
 
 function matches(node: Node, filters: Map<string, string[]>): boolean {
   const any = (name: string, test: (value: string) => boolean) => {
@@ -27,8 +20,8 @@ function matches(node: Node, filters: Map<string, string[]>): boolean {
     any('name', (v) => node.Description.Hostname === v || node.Spec.Name === v) &&
     any('role', (v) => node.Spec.Role === v) &&
     any('membership', (v) => v === 'accepted') &&
-    any('label', (v) => labelMatches(node.Description.Engine.Labels, v)) &&
-    any('node.label', (v) => labelMatches(node.Spec.Labels, v))
+    any('label', (v) => labelFilterMatches(node.Description.Engine.Labels, v)) &&
+    any('node.label', (v) => labelFilterMatches(node.Spec.Labels, v))
   );
 }
 

@@ -2,18 +2,12 @@
 import { ServiceControl } from '../../manager/services/index.ts';
 import type { Service, ServiceSpec, Store, Task } from '../../store/index.ts';
 import { BadRequestError } from '../errors.ts';
-import { parseFilters, queryBool, queryInt } from '../request.ts';
+import { labelFilterMatches, parseFilters, queryBool, queryInt } from '../request.ts';
 import { empty, json, type Router } from '../router.ts';
 import type { SwarmControl } from './control.ts';
 import { requireManager } from './managers.ts';
 
 const SERVICE_FILTERS = ['id', 'label', 'mode', 'name'];
-
-function labelMatches(labels: Record<string, string>, filter: string): boolean {
-  const equals = filter.indexOf('=');
-  if (equals < 0) return filter in labels;
-  return labels[filter.slice(0, equals)] === filter.slice(equals + 1);
-}
 
 function modeName(service: Service): string {
   const mode = service.Spec.Mode;
@@ -32,7 +26,7 @@ function matches(service: Service, filters: Map<string, string[]>): boolean {
     any('id', (v) => service.ID.startsWith(v)) &&
     any('name', (v) => service.Spec.Name.startsWith(v)) &&
     any('mode', (v) => modeName(service) === v) &&
-    any('label', (v) => labelMatches(service.Spec.Labels ?? {}, v))
+    any('label', (v) => labelFilterMatches(service.Spec.Labels ?? {}, v))
   );
 }
 

@@ -2,18 +2,12 @@
 import { isOutdated } from '../../orchestrator/index.ts';
 import type { Store, Task } from '../../store/index.ts';
 import { NotFoundError } from '../errors.ts';
-import { parseFilters } from '../request.ts';
+import { labelFilterMatches, parseFilters } from '../request.ts';
 import { json, type Router } from '../router.ts';
 import type { SwarmControl } from './control.ts';
 import { requireManager } from './managers.ts';
 
 const TASK_FILTERS = ['_up-to-date', 'desired-state', 'id', 'label', 'name', 'node', 'service'];
-
-function labelMatches(labels: Record<string, string>, filter: string): boolean {
-  const equals = filter.indexOf('=');
-  if (equals < 0) return filter in labels;
-  return labels[filter.slice(0, equals)] === filter.slice(equals + 1);
-}
 
 /** What `docker service ps` calls a task: service.slot, or service.node for global tasks. */
 function taskName(task: Task): string {
@@ -64,7 +58,7 @@ export function addTaskRoutes(router: Router, control: SwarmControl): void {
           any('id', (v) => task.ID.startsWith(v)) &&
           any('name', (v) => taskName(task).startsWith(v)) &&
           any('desired-state', (v) => task.DesiredState === v) &&
-          any('label', (v) => labelMatches(task.Labels ?? {}, v)) &&
+          any('label', (v) => labelFilterMatches(task.Labels ?? {}, v)) &&
           any('_up-to-date', (v) => (v === 'true' || v === '1') === upToDate(task)),
       );
     return json(200, tasks);

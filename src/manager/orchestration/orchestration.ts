@@ -24,7 +24,7 @@ import { planScheduling } from './scheduling.ts';
 
 /** Events within this window are handled by one pass. */
 const DEBOUNCE_MS = 20;
-/** Leadership is checked this often (and a pass forced, as a safety net, when leading). */
+/** Leadership is checked this often: gaining it starts a full pass, losing it stops the loop. */
 const LEADERSHIP_CHECK_MS = 500;
 /** Bounds one pass: dirty services reconciled per pass (the rest wait for the next). */
 const MAX_SERVICES_PER_PASS = 500;

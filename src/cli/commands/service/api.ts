@@ -5,7 +5,7 @@
 import type { IncomingMessage } from 'node:http';
 import { ApiClient, encodeFilters } from '../../../api/index.ts';
 import type { FileReference, Node, Service, Task } from '../../../store/index.ts';
-import { CliError, socketPathOf } from '../../connection.ts';
+import { CliError, connectionError, socketPathOf } from '../../connection.ts';
 import { attachReferenceIds, type SpecResolver } from './flags.ts';
 
 export type Query = Record<string, string | number | boolean | undefined>;
@@ -72,18 +72,7 @@ export class SocketDaemon implements Daemon {
     try {
       return await request();
     } catch (error) {
-      const code = (error as { code?: string }).code;
-      if (code === 'ENOENT' || code === 'ECONNREFUSED') {
-        throw new CliError(
-          `Cannot connect to the Shoal daemon at unix://${this.socketPath}. Is the shoal daemon running?`,
-        );
-      }
-      if (code === 'EACCES') {
-        throw new CliError(
-          `Got permission denied while trying to connect to the Shoal daemon socket at unix://${this.socketPath}`,
-        );
-      }
-      throw error;
+      throw connectionError(error, this.socketPath);
     }
   }
 }
