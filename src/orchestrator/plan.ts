@@ -69,15 +69,6 @@ export class Plan {
     if (this.wakeAt === undefined || at < this.wakeAt) this.wakeAt = at;
   }
 
-  get size(): number {
-    return this.created.size + this.updated.size + this.deleted.size + (this.serviceUpdate ? 1 : 0);
-  }
-
-  /** Tasks this plan creates. */
-  get creations(): readonly Task[] {
-    return [...this.created.values()];
-  }
-
   /**
    * The changes to propose. The service's change comes first so a batch split by size keeps
    * it with the first tasks.
