@@ -1,6 +1,14 @@
 #!/usr/bin/env node
 // Bundles the CLI into one ESM file so `shoal` starts without resolving hundreds of modules.
-import { readFileSync, rmSync } from 'node:fs';
+import {
+  cpSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -23,10 +31,15 @@ const noSsh = {
   },
 };
 
-rmSync(join(root, 'dist'), { recursive: true, force: true });
+// Built beside dist, then moved in: daemons and tests already running keep loading the chunks
+// they were started with (hash-named, so old and new never collide); chunks no build has
+// written for an hour are pruned.
+const dist = join(root, 'dist');
+const staging = join(root, `.dist-${process.pid}`);
+rmSync(staging, { recursive: true, force: true });
 await build({
   entryPoints: { shoal: join(root, 'src/cli/main.ts') },
-  outdir: join(root, 'dist'),
+  outdir: staging,
   // The daemon's code is a chunk loaded on demand: client commands start without it.
   splitting: true,
   chunkNames: 'chunks/[name]-[hash]',
@@ -45,3 +58,16 @@ await build({
     js: "import { createRequire as __shoalCreateRequire } from 'node:module'; const require = __shoalCreateRequire(import.meta.url);",
   },
 });
+
+mkdirSync(join(dist, 'chunks'), { recursive: true });
+const fresh = new Set(readdirSync(join(staging, 'chunks')));
+cpSync(join(staging, 'chunks'), join(dist, 'chunks'), { recursive: true });
+for (const file of ['shoal.mjs.map', 'shoal.mjs']) {
+  renameSync(join(staging, file), join(dist, file));
+}
+rmSync(staging, { recursive: true, force: true });
+const hourAgo = Date.now() - 3600_000;
+for (const file of readdirSync(join(dist, 'chunks'))) {
+  const path = join(dist, 'chunks', file);
+  if (!fresh.has(file) && statSync(path).mtimeMs < hourAgo) rmSync(path, { force: true });
+}
