@@ -3,10 +3,14 @@
 // exit codes through watch and inspect; stop with a grace period, whether the process ignores
 // or handles SIGTERM; list and adoption by a new driver instance (an agent restart) without
 // duplicates; remove; healthchecks passing and failing; environment, working directory and
-// user; prepare of something that does not exist. Each test removes what it started and
-// closes its drivers. Not exported from index.ts: it defines node:test tests.
+// user; prepare of something that does not exist; secret and config files (written as the
+// agent writes them, on a tmpfs) seen by the task with their content, mode and owner. Each test
+// removes what it started and closes its drivers. Not exported from index.ts: it defines
+// node:test tests.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { chmodSync, chownSync, mkdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { before, describe, type TestContext, test } from 'node:test';
 import type { ContainerSpec } from '../store/index.ts';
 import { waitFor } from '../testkit/index.ts';
@@ -17,6 +21,8 @@ import {
   type RuntimeDriver,
   RuntimeError,
   type RuntimeStatus,
+  type TaskFile,
+  type TaskFiles,
 } from './driver.ts';
 import { rfc3339ToUnixSeconds } from './timestamps.ts';
 
@@ -38,6 +44,43 @@ export interface ConformanceOptions {
 }
 
 const WAIT_MS = 30_000;
+const TMPFS_MAGIC = 0x01021994;
+
+/** True when /dev/shm is a tmpfs, where the files test writes what the agent would. */
+function shmIsTmpfs(): boolean {
+  try {
+    return Number(statfsSync('/dev/shm').type) === TMPFS_MAGIC;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Writes files the way the agent's worker does (src/agent/worker/task-file-store.ts): one
+ * directory per kind, each file at its target's relative path, with its owner and mode.
+ */
+function writeTaskFiles(
+  root: string,
+  files: (Omit<TaskFile, 'source'> & { relativePath: string; content: string })[],
+): TaskFiles {
+  const taskFiles: TaskFiles = {
+    secretsDir: join(root, 'secrets'),
+    configsDir: join(root, 'configs'),
+    entries: [],
+  };
+  mkdirSync(taskFiles.secretsDir, { recursive: true, mode: 0o700 });
+  mkdirSync(taskFiles.configsDir, { recursive: true, mode: 0o700 });
+  for (const { relativePath, content, ...file } of files) {
+    const dir = file.kind === 'secret' ? taskFiles.secretsDir : taskFiles.configsDir;
+    const source = join(dir, relativePath);
+    mkdirSync(dirname(source), { recursive: true, mode: 0o755 });
+    writeFileSync(source, content);
+    if (process.getuid?.() === 0) chownSync(source, file.uid, file.gid);
+    chmodSync(source, file.mode);
+    taskFiles.entries.push({ ...file, source });
+  }
+  return taskFiles;
+}
 const NANOS_PER_MS = 1e6;
 
 /** A swarm-like task ID (25 lowercase alphanumerics). */
@@ -366,6 +409,78 @@ export function runtimeConformance(options: ConformanceOptions): void {
       assert.equal(status.exitCode, 0);
       const ids = asRoot ? '65534:65534' : `${process.getuid?.()}:${process.getgid?.()}`;
       await waitForLine(driver, spec.taskId, `${ids} /tmp hello extra`);
+    });
+
+    test('secret and config files: content, mode and owner as the task sees them', {
+      skip: shmIsTmpfs() ? false : 'no tmpfs at /dev/shm',
+    }, async (t) => {
+      const cleanup: string[] = [];
+      const driver = driverFor(t, cleanup);
+      const asRoot = process.getuid?.() === 0;
+      const [uid, gid] = asRoot ? [1234, 5678] : [process.getuid?.() ?? 0, process.getgid?.() ?? 0];
+      const root = join('/dev/shm', `shoal-conformance-${randomBytes(6).toString('hex')}`);
+      t.after(() => rmSync(root, { recursive: true, force: true }));
+      const files = writeTaskFiles(root, [
+        {
+          kind: 'secret',
+          relativePath: 'db_pass',
+          target: '/run/secrets/db_pass',
+          content: 'hunter2',
+          uid,
+          gid,
+          mode: 0o440,
+        },
+        {
+          kind: 'config',
+          relativePath: 'etc/shoal-conformance/app.conf',
+          target: '/etc/shoal-conformance/app.conf',
+          content: 'port=8080',
+          uid,
+          gid,
+          mode: 0o644,
+        },
+      ]);
+      // Where each driver shows them: exec names its directories in the environment, a
+      // container has them at their targets.
+      const container = options.shell(
+        [
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion
+          's=${SHOAL_SECRETS_DIR:-/run/secrets}; c=${SHOAL_CONFIGS_DIR:-}',
+          'echo "secret=$(cat $s/db_pass) $(stat -c \'%a %u:%g\' $s/db_pass)"',
+          'echo "config=$(cat $c/etc/shoal-conformance/app.conf) $(stat -c \'%a %u:%g\' $c/etc/shoal-conformance/app.conf)"',
+          'if [ -n "$SHOAL_SECRETS_DIR" ]; then echo "dirs=$(stat -c %a $SHOAL_SECRETS_DIR) $(stat -c %a $SHOAL_CONFIGS_DIR)"; fi',
+        ].join('; '),
+      );
+      container.Secrets = [
+        {
+          SecretID: 's1',
+          SecretName: 'db_pass',
+          File: { Name: 'db_pass', UID: String(uid), GID: String(gid), Mode: 0o440 },
+        },
+      ];
+      container.Configs = [
+        {
+          ConfigID: 'c1',
+          ConfigName: 'app',
+          File: {
+            Name: '/etc/shoal-conformance/app.conf',
+            UID: String(uid),
+            GID: String(gid),
+            Mode: 0o644,
+          },
+        },
+      ];
+      const spec = runSpec(container);
+      spec.files = files;
+      await startTask(t, driver, spec, cleanup);
+      const status = await waitForPhase(driver, spec.taskId, 'exited');
+      assert.equal(status.exitCode, 0, text(await collect(driver, spec.taskId)).join(''));
+      await waitForLine(driver, spec.taskId, `secret=hunter2 440 ${uid}:${gid}`);
+      await waitForLine(driver, spec.taskId, `config=port=8080 644 ${uid}:${gid}`);
+      const dirs = text(await collect(driver, spec.taskId)).find((line) =>
+        line.startsWith('dirs='),
+      );
+      if (dirs !== undefined) assert.equal(dirs, 'dirs=700 700\n');
     });
 
     test('prepare of a missing image or program is a RuntimeError naming it', async (t) => {

@@ -50,6 +50,7 @@ import { bootId, isSameLiveProcess, readProcStat } from './exec-proc.ts';
 import {
   argvOf,
   assertTaskId,
+  checkFiles,
   checkSupported,
   DEFAULT_PATH,
   environmentOf,
@@ -285,6 +286,11 @@ export class ExecDriver implements RuntimeDriver {
       mkdirSync(plan.workDir, { recursive: true, mode: 0o700 });
       if (plan.user !== undefined) chownSync(plan.workDir, plan.user.uid, plan.user.gid);
     }
+    // The secret and config directories are the task's own: its user's, and nobody else's.
+    for (const filesDir of spec.files ? [spec.files.secretsDir, spec.files.configsDir] : []) {
+      chmodSync(filesDir, 0o700);
+      if (plan.user !== undefined) chownSync(filesDir, plan.user.uid, plan.user.gid);
+    }
     const fifos = { stdout: join(dir, 'stdout.fifo'), stderr: join(dir, 'stderr.fifo') };
     makeFifo(fifos.stdout);
     makeFifo(fifos.stderr);
@@ -379,6 +385,7 @@ export class ExecDriver implements RuntimeDriver {
   private plan(spec: RunSpec): Plan {
     const container = spec.container;
     checkSupported(container);
+    checkFiles(spec);
     const argv = argvOf(container);
     parseSignal(container.StopSignal);
     const health = healthPlanOf(container.Healthcheck);

@@ -2,13 +2,15 @@
 // /proc/PID/stat and cgroup limits.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type RunSpec, RuntimeError } from './driver.ts';
+import { type RunSpec, RuntimeError, type TaskFiles } from './driver.ts';
 import { cgroupLimits, parseOomKills } from './exec-cgroup.ts';
 import { parseProcStat, readProcStat } from './exec-proc.ts';
 import {
   applyEnv,
   argvOf,
   assertTaskId,
+  CONFIGS_DIR_ENV,
+  checkFiles,
   checkSupported,
   DEFAULT_PATH,
   environmentOf,
@@ -20,6 +22,7 @@ import {
   programOf,
   resolveProgram,
   resolveUser,
+  SECRETS_DIR_ENV,
   specHash,
 } from './exec-spec.ts';
 
@@ -61,6 +64,36 @@ test('environment: a minimal base, the spec, then the runtime extras; "K" unsets
     MODE: 'prod',
     PORT: '8080',
   });
+});
+
+test('secrets and configs: directories named last in the environment, files required', () => {
+  const files: TaskFiles = {
+    secretsDir: '/dev/shm/t/secrets',
+    configsDir: '/dev/shm/t/configs',
+    entries: [],
+  };
+  const spec = {
+    container: {
+      Image: 'exec:x',
+      Env: ['SHOAL_SECRETS_DIR=/elsewhere'],
+      Secrets: [
+        { SecretID: 's', SecretName: 's', File: { Name: 's', UID: '0', GID: '0', Mode: 0o444 } },
+      ],
+    },
+    files,
+  } as RunSpec;
+  const env = environmentOf(spec, '/home/app');
+  assert.equal(env[SECRETS_DIR_ENV], '/dev/shm/t/secrets');
+  assert.equal(env[CONFIGS_DIR_ENV], '/dev/shm/t/configs');
+  checkSupported(spec.container);
+  checkFiles(spec);
+  assert.throws(
+    () => checkFiles({ ...spec, files: undefined } as RunSpec),
+    (error: unknown) => error instanceof RuntimeError && /provided no files/.test(error.message),
+  );
+  const plain = { container: { Image: 'exec:x' } } as RunSpec;
+  checkFiles(plain);
+  assert.equal(environmentOf(plain, '/h')[SECRETS_DIR_ENV], undefined);
 });
 
 test('users: numeric, named, with groups; unknown names refused', () => {

@@ -13,8 +13,12 @@
 //   group root opens files a task should not see. Supplementary groups are not set (dropped).
 // - What a host process cannot honour is refused (RuntimeError, not retryable) rather than
 //   ignored: Mounts, Devices, Privileged, CapabilityAdd/Drop, Sysctls, ReadOnly, Ulimits,
-//   Groups, TTY, OpenStdin, Secrets, Configs, Hosts, DNSConfig. Hostname and Init are
-//   ignored (a host process keeps the host's name; the process group is killed as a whole).
+//   Groups, TTY, OpenStdin, Hosts, DNSConfig. Hostname and Init are ignored (a host process
+//   keeps the host's name; the process group is killed as a whole).
+// - Secrets and configs: the agent writes them in a private, memory-backed directory per kind
+//   (RunSpec.files); the task finds them through SHOAL_SECRETS_DIR and SHOAL_CONFIGS_DIR, set
+//   after every other variable, each file at its target there (a secret's target relative to
+//   /run/secrets, an absolute target without its leading '/').
 import { createHash } from 'node:crypto';
 import { constants as osConstants } from 'node:os';
 import type { ContainerSpec, HealthConfig } from '../store/index.ts';
@@ -45,8 +49,6 @@ const UNSUPPORTED: [keyof ContainerSpec, string][] = [
   ['Groups', 'supplementary groups cannot be set'],
   ['TTY', 'no terminal is allocated'],
   ['OpenStdin', 'stdin is not attached'],
-  ['Secrets', 'there is no container file system to mount them in'],
-  ['Configs', 'there is no container file system to mount them in'],
   ['Hosts', 'a host process uses the host /etc/hosts'],
   ['DNSConfig', 'a host process uses the host resolver'],
 ];
@@ -90,12 +92,32 @@ export function applyEnv(base: Record<string, string>, entries: string[]): Recor
   return env;
 }
 
+/** The variables naming a task's secret and config directories. */
+export const SECRETS_DIR_ENV = 'SHOAL_SECRETS_DIR';
+export const CONFIGS_DIR_ENV = 'SHOAL_CONFIGS_DIR';
+
 /** The task's environment, per the header's rules. */
 export function environmentOf(spec: RunSpec, home: string): Record<string, string> {
+  const files = spec.files;
   return applyEnv({ PATH: DEFAULT_PATH, HOME: home }, [
     ...(spec.container.Env ?? []),
     ...(spec.env ?? []),
+    ...(files
+      ? [`${SECRETS_DIR_ENV}=${files.secretsDir}`, `${CONFIGS_DIR_ENV}=${files.configsDir}`]
+      : []),
   ]);
+}
+
+/** A task that references secrets or configs runs only with the files the agent wrote. */
+export function checkFiles(spec: RunSpec): void {
+  const container = spec.container;
+  const wanted = isUsed(container.Secrets) || isUsed(container.Configs);
+  if (wanted && spec.files === undefined) {
+    throw new RuntimeError(
+      'the task references secrets or configs but the agent provided no files for them',
+      false,
+    );
+  }
 }
 
 /**

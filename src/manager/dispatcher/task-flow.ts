@@ -18,7 +18,12 @@ import {
   type Watcher,
 } from '../../store/index.ts';
 import type { ClusterState } from '../cluster-state.ts';
-import type { TaskStatusUpdate } from './task-protocol.ts';
+import { filesForTasks } from '../secrets/index.ts';
+import {
+  type AssignmentSet,
+  MAX_ASSIGNED_DATA_BYTES,
+  type TaskStatusUpdate,
+} from './task-protocol.ts';
 
 const FLUSH_MS = 50;
 const NOTIFY_MS = 10;
@@ -114,13 +119,18 @@ export class TaskFlow {
    * ended (which never changes again). The status an agent itself reports, and the version and
    * time each report bumps, are left out, so an agent's own reports never make its set change
    * and come back to it: a set is pushed when a task is assigned, wanted otherwise, or ends.
+   * The set also carries the secrets and configs of the tasks that may still run, and only
+   * those (src/manager/secrets/distribution.ts), at most MAX_ASSIGNED_DATA_BYTES of them.
    */
   assignmentsJson(nodeId: string): string {
-    const tasks = this.options.state.store
-      .find('tasks', { by: 'nodeId', value: nodeId })
-      .filter(isAssigned)
-      .map(assignedView);
-    return JSON.stringify({ tasks });
+    const store = this.options.state.store;
+    const assigned = store.find('tasks', { by: 'nodeId', value: nodeId }).filter(isAssigned);
+    const set: AssignmentSet = { tasks: assigned.map(assignedView) };
+    const files = filesForTasks(store, assigned, MAX_ASSIGNED_DATA_BYTES);
+    if (files.secrets.length > 0) set.secrets = files.secrets;
+    if (files.configs.length > 0) set.configs = files.configs;
+    if (files.omitted.length > 0) set.omitted = files.omitted;
+    return JSON.stringify(set);
   }
 
   report(nodeId: string, updates: TaskStatusUpdate[]): void {

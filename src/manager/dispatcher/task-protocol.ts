@@ -3,10 +3,31 @@
 // free of manager-only imports: the agent uses it too.
 import { TASK_STATES, type Task, type TaskStatus } from '../../store/index.ts';
 
-/** The tasks of one node, complete each time (an agent drops what is not listed). */
+/**
+ * A secret or config a node's tasks reference, as its agent needs it: the data in base64 (never
+ * logged, kept in the agent's memory and written only to memory-backed files).
+ */
+export interface AssignedFileObject {
+  ID: string;
+  Name: string;
+  Data: string;
+  Templating?: { Name: string };
+}
+
+/**
+ * The tasks of one node, complete each time (an agent drops what is not listed), with the
+ * secrets and configs those tasks reference — and no others. `omitted` lists the IDs of
+ * referenced ones left out because the set reached MAX_ASSIGNED_DATA_BYTES.
+ */
 export interface AssignmentSet {
   tasks: Task[];
+  secrets?: AssignedFileObject[];
+  configs?: AssignedFileObject[];
+  omitted?: string[];
 }
+
+/** Bound on the secret and config data (base64) one assignment set carries. */
+export const MAX_ASSIGNED_DATA_BYTES = 2 * 1024 * 1024;
 
 export interface TaskStatusUpdate {
   ID: string;
@@ -26,9 +47,34 @@ export function encodeAssignments(set: AssignmentSet): Uint8Array {
 /** Empty bytes mean "unchanged since the last set"; otherwise the whole set. */
 export function decodeAssignments(bytes: Uint8Array): AssignmentSet | null {
   if (bytes.length === 0) return null;
-  const value = JSON.parse(Buffer.from(bytes).toString('utf8')) as AssignmentSet;
+  let value: AssignmentSet;
+  try {
+    value = JSON.parse(Buffer.from(bytes).toString('utf8')) as AssignmentSet;
+  } catch {
+    // Not the parser's message: it quotes the input, which may hold secret data.
+    throw new Error(`assignments are not valid JSON (${bytes.length} bytes)`);
+  }
   if (!Array.isArray(value?.tasks)) throw new Error('assignments must hold a tasks array');
+  for (const key of ['secrets', 'configs'] as const) {
+    const objects: unknown = value[key];
+    if (objects === undefined) continue;
+    if (!Array.isArray(objects) || !objects.every(isAssignedFileObject)) {
+      throw new Error(`assignments' ${key} must be a list of {ID, Name, Data}`);
+    }
+  }
+  if (value.omitted !== undefined && !Array.isArray(value.omitted)) {
+    throw new Error("assignments' omitted must be a list of IDs");
+  }
   return value;
+}
+
+function isAssignedFileObject(value: unknown): value is AssignedFileObject {
+  return (
+    isRecord(value) &&
+    typeof value.ID === 'string' &&
+    typeof value.Name === 'string' &&
+    typeof value.Data === 'string'
+  );
 }
 
 export function encodeStatuses(updates: TaskStatusUpdate[]): Uint8Array {
@@ -99,6 +145,12 @@ export function parseStatuses(bytes: Uint8Array): TaskStatusUpdate[] {
     }
     if (isRecord(status.PortStatus) && Array.isArray(status.PortStatus.Ports)) {
       parsed.PortStatus = { Ports: status.PortStatus.Ports.slice(0, 100) as never };
+    }
+    if (Array.isArray(status.ExposedPorts)) {
+      const ports = status.ExposedPorts.filter(
+        (p): p is string => typeof p === 'string' && /^\d{1,5}\/(tcp|udp|sctp)$/.test(p),
+      );
+      if (ports.length > 0) parsed.ExposedPorts = ports.slice(0, 100);
     }
     return { ID: entry.ID.slice(0, 64), Status: parsed };
   });
