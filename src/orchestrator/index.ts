@@ -4,7 +4,7 @@ export { nodeKeepsTasks, type OrchestratorContext, timestampOf } from './context
 export { Plan } from './plan.ts';
 export { reconcileService } from './reconcile.ts';
 export { DEFAULT_RESTART_DELAY_NS, restartPolicy } from './restart.ts';
-export { newTask, PENDING_MESSAGE } from './task-factory.ts';
+export { NEW_MESSAGE, newTask, PENDING_MESSAGE } from './task-factory.ts';
 export {
   byCreation,
   endedInFailure,

@@ -119,13 +119,15 @@ export class World {
     return plan.wakeAt;
   }
 
-  /** Assigns pending tasks round robin (global ones keep their node). */
+  /** Allocates (nothing) and assigns new and pending tasks round robin (global ones keep their node). */
   schedule(): void {
     const nodes = this.store
       .list('nodes')
       .filter((n) => n.Status.State === 'ready' && n.Spec.Availability === 'active');
     const changes: Change[] = [];
-    for (const task of this.store.find('tasks', (t) => t.Status.State === 'pending')) {
+    for (const task of this.store.find('tasks', (t) =>
+      ['new', 'pending'].includes(t.Status.State),
+    )) {
       const nodeId = task.NodeID ?? nodes[this.rr++ % Math.max(1, nodes.length)]?.ID;
       if (nodeId === undefined) continue;
       changes.push({
@@ -145,7 +147,7 @@ export class World {
       const ended = ['complete', 'shutdown', 'failed', 'rejected', 'orphaned', 'remove'].includes(
         state,
       );
-      if (ended || task.NodeID === undefined || state === 'pending') continue;
+      if (ended || task.NodeID === undefined || state === 'new' || state === 'pending') continue;
       const node = this.store.get('nodes', task.NodeID);
       if (node?.Status.State === 'down') continue;
       if (['shutdown', 'remove'].includes(task.DesiredState)) this.setState(task.ID, 'shutdown');

@@ -36,7 +36,12 @@ export function updateSettings(config: UpdateConfig | undefined) {
 
 /** The task was made from another task template than the service's current one. */
 export function isOutdated(task: Task, service: Service): boolean {
-  return canonicalJson(task.Spec) !== canonicalJson(service.Spec.TaskTemplate);
+  // As swarmkit's IsTaskDirty: the template, or the endpoint (tasks run with their ports).
+  return (
+    canonicalJson(task.Spec) !== canonicalJson(service.Spec.TaskTemplate) ||
+    canonicalJson(task.Endpoint?.Spec?.Ports ?? []) !==
+      canonicalJson(service.Spec.EndpointSpec?.Ports ?? [])
+  );
 }
 
 function isRollingBack(service: Service): boolean {

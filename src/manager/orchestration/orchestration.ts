@@ -2,11 +2,13 @@
 //
 // While this manager leads, a store watch marks services dirty (a service changed, one of its
 // tasks changed, or any node changed); a pass then reconciles each dirty service
-// (src/orchestrator), proposes the plans, schedules pending tasks (src/scheduler) and proposes
-// the assignments. Passes run one at a time; events during a pass make another pass follow.
+// (src/orchestrator), proposes the plans (each batch through the allocator, which gives new
+// tasks their network addresses: src/manager/allocator), allocates tasks still waiting for
+// addresses, schedules pending tasks (src/scheduler) and proposes the assignments. Passes run one at a time; events during a pass make another pass follow.
 // Plans carry expected versions, so a pass racing another writer fails with a conflict and is
 // simply run again on fresh state. A plan's wake time (restart delay, update delay, monitor)
-// sets a timer. Nothing runs while idle: no timers unless something is due.
+// sets a timer. Nothing runs while idle: no timers unless something is due. Leadership is not
+// polled either: the manager calls leadershipChanged() whenever Raft reports a new role.
 import {
   type OrchestratorContext,
   reconcileService,
@@ -19,13 +21,12 @@ import {
   NotFoundError,
   type Watcher,
 } from '../../store/index.ts';
+import { allocateBatch, waitingTasks } from '../allocator/index.ts';
 import type { ClusterState } from '../cluster-state.ts';
 import { planScheduling } from './scheduling.ts';
 
 /** Events within this window are handled by one pass. */
 const DEBOUNCE_MS = 20;
-/** Leadership is checked this often: gaining it starts a full pass, losing it stops the loop. */
-const LEADERSHIP_CHECK_MS = 500;
 /** Bounds one pass: dirty services reconciled per pass (the rest wait for the next). */
 const MAX_SERVICES_PER_PASS = 500;
 /** After a failed pass (no quorum, conflicts), wait before trying again. */
@@ -54,7 +55,8 @@ export class Orchestration {
   private readonly log: (line: string) => void;
   private readonly dirty = new Set<string>();
   private watcher: Watcher | null = null;
-  private leadershipTimer: NodeJS.Timeout | null = null;
+  /** Leads again after the watch closed on an error (the store refused a slow consumer...). */
+  private restartTimer: NodeJS.Timeout | null = null;
   private passTimer: NodeJS.Timeout | null = null;
   private wakeTimer: NodeJS.Timeout | null = null;
   private wakeAt = Number.POSITIVE_INFINITY;
@@ -71,13 +73,13 @@ export class Orchestration {
   }
 
   start(): void {
-    this.leadershipTimer = setInterval(() => this.checkLeadership(), LEADERSHIP_CHECK_MS);
-    this.checkLeadership();
+    this.leadershipChanged();
   }
 
   stop(): void {
     this.stopped = true;
-    if (this.leadershipTimer) clearInterval(this.leadershipTimer);
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.restartTimer = null;
     this.stepDown();
   }
 
@@ -85,7 +87,11 @@ export class Orchestration {
     return { leading: this.watcher !== null, ...this.counters };
   }
 
-  private checkLeadership(): void {
+  /**
+   * Raft reported a role change (or may have): gaining leadership starts a full pass, losing it
+   * stops the loop. Idempotent.
+   */
+  leadershipChanged(): void {
     if (this.stopped) return;
     const leading = this.state.isLeader();
     if (leading && this.watcher === null) this.lead();
@@ -107,6 +113,11 @@ export class Orchestration {
         if (error && !this.stopped) {
           this.log(`orchestrator: watch closed (${error.message}); starting over`);
           this.watcher = null;
+          this.stepDown();
+          this.restartTimer ??= setTimeout(() => {
+            this.restartTimer = null;
+            this.leadershipChanged();
+          }, RETRY_MS);
         }
       },
     });
@@ -171,6 +182,8 @@ export class Orchestration {
     let retry = false;
     try {
       await this.reconcileDirty();
+      // Tasks still NEW (no addresses when they were made) try again: addresses may be free.
+      await this.proposeAll(waitingTasks(this.state.store.list('tasks')), this.now());
       const now = this.now();
       const assignments = planScheduling(this.state.store, timestampOf(now), this.random);
       await this.proposeAll(assignments, now);
@@ -214,12 +227,27 @@ export class Orchestration {
     await this.proposeAll(changes, now);
   }
 
-  /** Proposes in batches of at most MAX_CHANGES_PER_BATCH, each stamped with `now`. */
+  /**
+   * Proposes in batches of at most MAX_CHANGES_PER_BATCH, each stamped with `now`. Each batch
+   * goes through the allocator on the store as the previous batch left it (proposals resolve
+   * once applied here), so its addresses and fence are computed on fresh state.
+   */
   private async proposeAll(changes: Change[], now: number): Promise<void> {
-    for (let start = 0; start < changes.length; start += MAX_CHANGES_PER_BATCH) {
-      const batch = changes.slice(start, start + MAX_CHANGES_PER_BATCH);
+    const timestamp = timestampOf(now);
+    const store = this.state.store;
+    let rest = changes;
+    while (rest.length > 0) {
+      const state = {
+        networks: store.list('networks'),
+        services: store.list('services'),
+        tasks: store.list('tasks'),
+      };
+      const { batch, consumed } = allocateBatch(state, rest, MAX_CHANGES_PER_BATCH, timestamp);
+      if (consumed === 0) throw new Error('the allocator took no change into a batch');
+      rest = rest.slice(consumed);
+      if (batch.length === 0) continue;
       this.counters.proposals++;
-      await this.state.propose(batch, timestampOf(now));
+      await this.state.propose(batch, timestamp);
     }
   }
 }

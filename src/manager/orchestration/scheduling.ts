@@ -10,9 +10,10 @@ import type { Change, Service, Store, Task } from '../../store/index.ts';
 
 export const ASSIGNED_MESSAGE = 'scheduler assigned task to node';
 
-/** Tasks that hold resources and ports on their node. */
+/** Tasks that hold resources and ports on their node (not yet when still new or pending). */
 function holdsNode(task: Task): boolean {
-  return task.NodeID !== undefined && task.Status.State !== 'pending' && !hasEnded(task);
+  const waiting = task.Status.State === 'new' || task.Status.State === 'pending';
+  return task.NodeID !== undefined && !waiting && !hasEnded(task);
 }
 
 function isSchedulable(task: Task): boolean {

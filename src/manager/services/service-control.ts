@@ -2,8 +2,11 @@
 // checked whole first, defaults Docker's daemon fills are filled, ports allocated, and one
 // batch written (so nothing is half-created). The orchestrators take it from there.
 
-import { type Service, type ServiceSpec, StoreError } from '../../store/index.ts';
+import { type Change, type Service, type ServiceSpec, StoreError } from '../../store/index.ts';
+import { allocateServiceEndpoint } from '../allocator/index.ts';
 import type { ClusterState } from '../cluster-state.ts';
+import { resolveServiceNetworks, withFenceRetries } from '../networks/index.ts';
+import { resolveReferences } from '../secrets/index.ts';
 import { randomServiceName } from './names.ts';
 import { allocatePorts } from './ports.ts';
 import { InvalidSpecError, validateServiceSpec } from './validate.ts';
@@ -66,8 +69,10 @@ export class ServiceControl {
   async create(input: ServiceSpec): Promise<{ ID: string; Warnings: string[] }> {
     const named = input?.Name !== undefined && input.Name !== '';
     for (let attempt = 1; ; attempt++) {
-      const spec = withDefaults({ ...input, Name: named ? input.Name : randomServiceName() });
+      let spec = withDefaults({ ...input, Name: named ? input.Name : randomServiceName() });
       validateServiceSpec(spec);
+      // Secret and config references must name existing objects; IDs are filled from names.
+      spec = resolveReferences(spec, this.state.store);
       const others = this.state.store.list('services');
       const id = this.newId();
       const timestamp = new Date(this.now()).toISOString();
@@ -84,9 +89,8 @@ export class ServiceControl {
         service.JobStatus = { JobIteration: { Index: 1 }, LastExecution: timestamp };
       }
       try {
-        await this.state.propose(
-          [{ kind: 'create', table: 'services', object: service }],
-          timestamp,
+        await withFenceRetries(this.state, () =>
+          this.proposeWithEndpoint(service, undefined, timestamp),
         );
         return { ID: id, Warnings: [] };
       } catch (error) {
@@ -117,6 +121,7 @@ export class ServiceControl {
       spec = withDefaults(input);
     }
     validateServiceSpec(spec);
+    spec = resolveReferences(spec, this.state.store);
     if (spec.Name !== service.Spec.Name)
       throw new InvalidSpecError('renaming services is not supported');
     if (modeKind(spec) !== modeKind(service.Spec)) {
@@ -152,11 +157,40 @@ export class ServiceControl {
         LastExecution: now,
       };
     }
-    await this.state.propose(
-      [{ kind: 'update', table: 'services', object: updated, expectedVersion: version }],
-      now,
-    );
+    await withFenceRetries(this.state, () => this.proposeWithEndpoint(updated, version, now));
     return { Warnings: [] };
+  }
+
+  /**
+   * Proposes the service with its network targets resolved to IDs and its virtual IPs
+   * allocated, in one batch with the allocator's network writes (the fence: a concurrent
+   * allocation or network removal makes it fail, and withFenceRetries try again on fresh
+   * state). `expectedVersion` undefined: a create.
+   */
+  private async proposeWithEndpoint(
+    input: Omit<Service, 'Version' | 'CreatedAt' | 'UpdatedAt'>,
+    expectedVersion: number | undefined,
+    timestamp: string,
+  ): Promise<void> {
+    const store = this.state.store;
+    const service = { ...input, Spec: resolveServiceNetworks(store, input.Spec) };
+    const allocation = allocateServiceEndpoint(
+      {
+        networks: store.list('networks'),
+        services: store.list('services'),
+        tasks: store.list('tasks'),
+      },
+      service,
+    );
+    const endpoint = { ...service.Endpoint };
+    if (allocation.virtualIps.length > 0) endpoint.VirtualIPs = allocation.virtualIps;
+    else delete endpoint.VirtualIPs;
+    service.Endpoint = endpoint;
+    const change: Change =
+      expectedVersion === undefined
+        ? { kind: 'create', table: 'services', object: service }
+        : { kind: 'update', table: 'services', object: service, expectedVersion };
+    await this.state.propose([change, ...allocation.writes], timestamp);
   }
 
   async remove(reference: string): Promise<void> {

@@ -2,6 +2,7 @@
 // validateServiceSpec and friends), so a bad spec is refused whole: nothing half-created.
 import { ConstraintError, parseConstraints } from '../../scheduler/index.ts';
 import type { HealthConfig, ServiceSpec, TaskSpec, UpdateConfig } from '../../store/index.ts';
+import { checkReferenceShapes } from '../secrets/index.ts';
 
 export class InvalidSpecError extends Error {
   readonly code = 'invalid_argument';
@@ -74,6 +75,8 @@ function validateTaskSpec(spec: TaskSpec | undefined): void {
   if (!isRecord(container)) fail('TaskSpec: missing runtime');
   validateImage(container.Image);
   validateHealthcheck(container.Healthcheck);
+  // Secret and config references; that their objects exist needs the store (resolveReferences).
+  checkReferenceShapes(container);
   for (const mount of container.Mounts ?? []) {
     if (!['bind', 'volume', 'tmpfs'].includes(mount.Type))
       fail(`invalid mount type: ${mount.Type}`);
@@ -164,8 +167,20 @@ function validateMode(spec: ServiceSpec): void {
 
 function validatePorts(spec: ServiceSpec): void {
   const seen = new Set<string>();
+  const endpointMode = spec.EndpointSpec?.Mode ?? 'vip';
+  if (endpointMode !== 'vip' && endpointMode !== 'dnsrr') {
+    fail(`EndpointSpec: invalid endpoint mode "${endpointMode}": use vip or dnsrr`);
+  }
   for (const port of spec.EndpointSpec?.Ports ?? []) {
     const protocol = port.Protocol ?? 'tcp';
+    const mode = port.PublishMode ?? 'ingress';
+    if (mode !== 'ingress' && mode !== 'host') {
+      fail(`EndpointSpec: invalid publish mode "${mode}": use ingress or host`);
+    }
+    // swarmkit: the routing mesh balances through a virtual IP, which dnsrr does not have.
+    if (endpointMode === 'dnsrr' && mode === 'ingress') {
+      fail("EndpointSpec: port published with ingress mode can't be used with dnsrr mode");
+    }
     if (!['tcp', 'udp', 'sctp'].includes(protocol))
       fail(`EndpointSpec: invalid protocol "${protocol}"`);
     for (const [what, value] of [
