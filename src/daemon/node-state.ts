@@ -1,6 +1,8 @@
 // What a node keeps on its own disk about its membership: its identity, role, addresses, the
 // managers it knows, and its TLS material. Written atomically (temp file, fsync, rename) so a
-// crash leaves the old or the new state, never half of one.
+// crash leaves the old or the new state, never half of one. Under autolock a manager's TLS
+// key is sealed with the key-encryption key (src/pki key-encryption.ts): it cannot be read
+// without the unlock key.
 import {
   closeSync,
   existsSync,
@@ -13,7 +15,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { TlsMaterial } from '../pki/index.ts';
+import { openNodeKey, sealNodeKey, type TlsMaterial } from '../pki/index.ts';
 
 export interface NodeState {
   nodeId: string;
@@ -49,18 +51,35 @@ export class NodeStateStore {
     writeAtomically(this.path('node.json'), `${JSON.stringify(state, null, 2)}\n`);
   }
 
-  loadTls(): TlsMaterial {
+  /**
+   * The node's TLS material. A sealed key needs `kek` (the unlock key, or raft/kek's); throws
+   * NodeKeyLockedError when it does not open.
+   */
+  loadTls(kek: Uint8Array | null): TlsMaterial {
     return {
       rootBundlePem: readFileSync(this.path('certificates/swarm-root-ca.crt'), 'utf8'),
       certPem: readFileSync(this.path('certificates/swarm-node.crt'), 'utf8'),
-      keyPem: readFileSync(this.path('certificates/swarm-node.key'), 'utf8'),
+      keyPem: openNodeKey(this.readKeyFile(), kek),
     };
   }
 
-  saveTls(material: TlsMaterial): void {
+  /** Writes the TLS material; the key as `keys` says (see saveKey). */
+  saveTls(material: TlsMaterial, keys: readonly (Uint8Array | null)[] = [null]): void {
+    this.saveKey(material.keyPem, keys);
     writeAtomically(this.path('certificates/swarm-root-ca.crt'), material.rootBundlePem);
     writeAtomically(this.path('certificates/swarm-node.crt'), material.certPem);
-    writeAtomically(this.path('certificates/swarm-node.key'), material.keyPem, 0o600);
+  }
+
+  /**
+   * Rewrites the key file alone: one copy per entry of `keks`, plain for null, else sealed
+   * with that key-encryption key (two while the key changes: the old and the new).
+   */
+  saveKey(keyPem: string, keks: readonly (Uint8Array | null)[]): void {
+    writeAtomically(this.path('certificates/swarm-node.key'), sealNodeKey(keyPem, keks), 0o600);
+  }
+
+  readKeyFile(): string {
+    return readFileSync(this.path('certificates/swarm-node.key'), 'utf8');
   }
 
   /** The key-encryption key of the Raft data, when autolock is off (root-only file). */

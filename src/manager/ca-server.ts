@@ -1,11 +1,32 @@
 // The CA service on the cluster port: hands out the root bundle, admits joining nodes that
-// present a valid join token (the token decides the role), and renews certificates of nodes
-// that present their own. Any manager answers: the root key is in the replicated store.
+// present a valid join token (the token decides the role), renews certificates of nodes that
+// present their own, and answers nodes' status polls (what a root rotation wants of them),
+// recording which issuer each node's certificate has. Any manager answers: the root key is in
+// the replicated store.
 import { isIP } from 'node:net';
 import type * as grpc from '@grpc/grpc-js';
-import { InvalidCsrError, parseJoinToken, RootCa, tokensEqual, verifyCsr } from '../pki/index.ts';
+import {
+  callerCertificate,
+  caStateOf,
+  desiredIssuerPem,
+  InvalidCsrError,
+  isIssuedBy,
+  issuerInfoOf,
+  parseJoinToken,
+  signingCaOf,
+  splitPemCertificates,
+  tokensEqual,
+  verifyCsr,
+} from '../pki/index.ts';
 import { clusterServiceDefinition, RpcError, unaryHandler } from '../rpc/index.ts';
-import type { Cluster, NodeAvailability, NodeDescription, NodeRole } from '../store/index.ts';
+import type {
+  Cluster,
+  Node,
+  NodeAvailability,
+  NodeDescription,
+  NodeRole,
+  TLSInfo,
+} from '../store/index.ts';
 import type { ClusterState } from './cluster-state.ts';
 import { clusterObject, managerAddresses } from './cluster-view.ts';
 
@@ -14,6 +35,8 @@ const GRPC_PERMISSION_DENIED = 7;
 const GRPC_UNAVAILABLE = 14;
 const NANOSECONDS_PER_MILLISECOND = 1_000_000;
 const AVAILABILITIES = new Set<NodeAvailability>(['active', 'pause', 'drain']);
+/** A trust root a node reports is a root or two (during a rotation): a few KiB. */
+const MAX_REPORTED_TRUST_ROOT_BYTES = 64 * 1024;
 
 /** Docker's answer to a wrong token: users search for these words. */
 export const INVALID_TOKEN_MESSAGE = 'A valid join token is necessary to join this cluster';
@@ -49,6 +72,10 @@ export class CaServer {
           this.options.identify(call as grpc.ServerUnaryCall<unknown, unknown>),
         ),
       ),
+      Status: unaryHandler(async (request: { trustRootPem: string }, call) => {
+        const nodeId = this.options.identify(call as grpc.ServerUnaryCall<unknown, unknown>);
+        return this.status(request.trustRootPem, nodeId, callerCertificate(call));
+      }),
     });
   }
 
@@ -105,6 +132,46 @@ export class CaServer {
     };
   }
 
+  /**
+   * A node's poll: the trust root and the issuer the cluster wants. The certificate the node
+   * presented on this call (verified by TLS) is the proof of what it uses, so its issuer and
+   * the trust root the node reports are written to its Description.TLSInfo when they changed:
+   * the rotation finishes on these records, and `swarm ca --rotate` draws its progress from
+   * them.
+   */
+  private async status(reportedTrustRoot: string, nodeId: string, certificate: Uint8Array) {
+    const cluster = this.cluster();
+    const node = this.options.state.store.get('nodes', nodeId);
+    if (!node) {
+      throw new RpcError(GRPC_PERMISSION_DENIED, `node ${nodeId} is not a member of this cluster`);
+    }
+    const issuerPem = desiredIssuerPem(caStateOf(cluster));
+    const observed = observedTlsInfo(cluster, issuerPem, certificate, reportedTrustRoot);
+    if (observed && !sameTlsInfo(node.Description.TLSInfo, observed)) {
+      await this.recordTlsInfo(node, observed);
+    }
+    return {
+      trustRootPem: cluster.TLSInfo.TrustRoot,
+      issuerCertPem: issuerPem,
+      rotationInProgress: cluster.Internal.rootRotation !== undefined,
+    };
+  }
+
+  private async recordTlsInfo(node: Node, tlsInfo: TLSInfo): Promise<void> {
+    try {
+      await this.options.state.propose([
+        {
+          kind: 'update',
+          table: 'nodes',
+          expectedVersion: node.Version.Index,
+          object: { ...node, Description: { ...node.Description, TLSInfo: tlsInfo } },
+        },
+      ]);
+    } catch {
+      // A concurrent write to the node (its session) or no quorum: the next poll records it.
+    }
+  }
+
   private roleOf(token: string, cluster: Cluster): NodeRole {
     try {
       parseJoinToken(token);
@@ -129,8 +196,9 @@ export class CaServer {
   }
 
   private async issue(cluster: Cluster, csrPem: string, nodeId: string, role: NodeRole) {
-    const root = await RootCa.fromPem(cluster.TLSInfo.TrustRoot, cluster.Internal.rootCaKeyPem);
-    return root.issueNodeCertificate({
+    // During a root rotation: the new root, its chains carrying the cross-signed copy.
+    const signer = await signingCaOf(caStateOf(cluster));
+    return signer.issueNodeCertificate({
       csrPem,
       nodeId,
       clusterId: cluster.ID,
@@ -139,6 +207,43 @@ export class CaServer {
       now: this.options.now?.() ?? new Date(),
     });
   }
+}
+
+/**
+ * What a node's poll shows of its TLS: the issuer of the certificate it presented (the
+ * desired issuer or the current root; unknown otherwise) and the trust root it reports.
+ * Null when the report is not a root bundle.
+ */
+function observedTlsInfo(
+  cluster: Cluster,
+  issuerPem: string,
+  certificate: Uint8Array,
+  reportedTrustRoot: string,
+): TLSInfo | null {
+  if (!reportedTrustRoot || reportedTrustRoot.length > MAX_REPORTED_TRUST_ROOT_BYTES) return null;
+  try {
+    splitPemCertificates(reportedTrustRoot);
+  } catch {
+    return null;
+  }
+  const issuer = [issuerPem, cluster.TLSInfo.TrustRoot].find((candidate) =>
+    isIssuedBy(certificate, candidate),
+  );
+  const info = issuer ? issuerInfoOf(issuer) : { subject: '', publicKey: '' };
+  return {
+    TrustRoot: reportedTrustRoot,
+    CertIssuerSubject: info.subject,
+    CertIssuerPublicKey: info.publicKey,
+  };
+}
+
+function sameTlsInfo(a: TLSInfo | undefined, b: TLSInfo): boolean {
+  return (
+    a !== undefined &&
+    a.TrustRoot === b.TrustRoot &&
+    a.CertIssuerSubject === b.CertIssuerSubject &&
+    a.CertIssuerPublicKey === b.CertIssuerPublicKey
+  );
 }
 
 function parseDescription(bytes: Uint8Array): NodeDescription {

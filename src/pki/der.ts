@@ -38,6 +38,8 @@ export interface CertificateConstraints {
 
 interface Tlv {
   tag: number;
+  /** Offset of the tag byte. */
+  headerStart: number;
   /** Offset of the first content byte. */
   start: number;
   /** Offset just past the content. */
@@ -72,6 +74,24 @@ export function readCertificateConstraints(der: Uint8Array): CertificateConstrai
     }
   }
   return out;
+}
+
+/** TBSCertificate's optional [0] EXPLICIT version. */
+const TAG_VERSION = 0xa0;
+
+/**
+ * The DER of a certificate's subject Name, tag and length included: what Docker shows as a
+ * TLSInfo's CertIssuerSubject (Go's RawSubject) when that certificate is the issuer.
+ */
+export function readSubjectDer(der: Uint8Array): Uint8Array {
+  const certificate = readTlv(der, 0, der.length, TAG_SEQUENCE);
+  const tbs = readTlv(der, certificate.start, certificate.end, TAG_SEQUENCE);
+  const fields = children(der, tbs);
+  // [version] serialNumber signature issuer validity subject ...
+  const first = fields[0]?.tag === TAG_VERSION ? 1 : 0;
+  const subject = fields[first + 4];
+  if (subject?.tag !== TAG_SEQUENCE) fail('the certificate has no subject');
+  return der.slice(subject.headerStart, subject.end);
 }
 
 function readBasicConstraints(der: Uint8Array, value: Tlv): { ca: boolean; pathLength?: number } {
@@ -157,7 +177,7 @@ function readTlv(der: Uint8Array, offset: number, limit: number, expectedTag?: n
   }
   const end = start + length;
   if (end > limit) fail('truncated');
-  return { tag, start, end };
+  return { tag, headerStart: offset, start, end };
 }
 
 function hex(der: Uint8Array, tlv: Tlv): string {

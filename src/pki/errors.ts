@@ -82,3 +82,18 @@ function formatMs(ms: number): string {
   if (ms % 1000 === 0) return `${ms / 1000}s`;
   return `${ms}ms`;
 }
+
+/** The node's TLS key file is encrypted (autolock) and the key given does not open it. */
+export class NodeKeyLockedError extends PkiError {
+  override name = 'NodeKeyLockedError';
+  constructor(detail: string) {
+    super(`cannot read the node's TLS key: ${detail}`);
+  }
+}
+
+/** A root CA rotation request the cluster refuses (a bad certificate or key, a key missing). */
+export class InvalidRootRotationError extends PkiError {
+  override name = 'InvalidRootRotationError';
+  /** The API answers it as Docker does an invalid CA config: 400. */
+  readonly code = 'invalid_argument';
+}

@@ -29,42 +29,108 @@ export interface ClientCredentialsOptions {
  * manager), and optionally its cluster and node IDs. Node's TLS floor is TLS 1.2.
  */
 export function createClientCredentials(
-  material: TlsMaterial,
+  material: TlsMaterial | LiveTlsMaterial,
   opts: ClientCredentialsOptions = {},
 ): grpc.ChannelCredentials {
-  const expectedRole = opts.expectedRole ?? 'manager';
+  const checkServerIdentity = serverIdentityCheck(opts);
+  if (material instanceof LiveTlsMaterial) {
+    // Each new connection takes the material current at the time (renewal, root rotation).
+    return grpc.experimental.createCertificateProviderChannelCredentials(material, material, {
+      checkServerIdentity,
+    });
+  }
   return grpc.credentials.createSsl(
     Buffer.from(material.rootBundlePem),
     Buffer.from(material.keyPem),
     Buffer.from(material.certPem),
-    {
-      // Called by Node only after the chain verified against rootBundlePem.
-      checkServerIdentity: (_host: string, cert: PeerCertificate): Error | undefined => {
-        let id: NodeIdentity;
-        try {
-          id = peerIdentity(cert);
-        } catch (err) {
-          return err as Error;
-        }
-        if (expectedRole !== 'any' && id.role !== expectedRole) {
-          return new PeerIdentityError(
-            `server ${id.nodeId} is a ${id.role}, expected a ${expectedRole}`,
-          );
-        }
-        if (opts.expectedClusterId !== undefined && id.clusterId !== opts.expectedClusterId) {
-          return new PeerIdentityError(
-            `server ${id.nodeId} belongs to cluster ${id.clusterId}, expected ${opts.expectedClusterId}`,
-          );
-        }
-        if (opts.expectedNodeId !== undefined && id.nodeId !== opts.expectedNodeId) {
-          return new PeerIdentityError(
-            `server is node ${id.nodeId}, expected ${opts.expectedNodeId}`,
-          );
-        }
-        return undefined;
-      },
-    },
+    { checkServerIdentity },
   );
+}
+
+/**
+ * A node's TLS material that changes at run time (a renewed certificate, a rotated root):
+ * channels made from it with createClientCredentials use what is current when they connect,
+ * so long-lived clients (the Raft transport) follow a renewal without being rebuilt.
+ */
+export class LiveTlsMaterial implements grpc.experimental.CertificateProvider {
+  private readonly caListeners = new Set<grpc.experimental.CaCertificateUpdateListener>();
+  private readonly identityListeners =
+    new Set<grpc.experimental.IdentityCertificateUpdateListener>();
+
+  constructor(private material: TlsMaterial) {}
+
+  get current(): TlsMaterial {
+    return this.material;
+  }
+
+  update(material: TlsMaterial): void {
+    this.material = material;
+    for (const listener of this.caListeners) listener(this.caUpdate());
+    for (const listener of this.identityListeners) listener(this.identityUpdate());
+  }
+
+  // grpc-js wants the first update after it registered: deliver it on the next microtask.
+  addCaCertificateListener(listener: grpc.experimental.CaCertificateUpdateListener): void {
+    this.caListeners.add(listener);
+    queueMicrotask(() => this.caListeners.has(listener) && listener(this.caUpdate()));
+  }
+
+  removeCaCertificateListener(listener: grpc.experimental.CaCertificateUpdateListener): void {
+    this.caListeners.delete(listener);
+  }
+
+  addIdentityCertificateListener(
+    listener: grpc.experimental.IdentityCertificateUpdateListener,
+  ): void {
+    this.identityListeners.add(listener);
+    queueMicrotask(() => this.identityListeners.has(listener) && listener(this.identityUpdate()));
+  }
+
+  removeIdentityCertificateListener(
+    listener: grpc.experimental.IdentityCertificateUpdateListener,
+  ): void {
+    this.identityListeners.delete(listener);
+  }
+
+  private caUpdate() {
+    return { caCertificate: Buffer.from(this.material.rootBundlePem) };
+  }
+
+  private identityUpdate() {
+    return {
+      certificate: Buffer.from(this.material.certPem),
+      privateKey: Buffer.from(this.material.keyPem),
+    };
+  }
+}
+
+/** Node calls it only after the chain verified against the trusted roots. */
+function serverIdentityCheck(
+  opts: ClientCredentialsOptions,
+): (host: string, cert: PeerCertificate) => Error | undefined {
+  const expectedRole = opts.expectedRole ?? 'manager';
+  return (_host, cert) => {
+    let id: NodeIdentity;
+    try {
+      id = peerIdentity(cert);
+    } catch (err) {
+      return err as Error;
+    }
+    if (expectedRole !== 'any' && id.role !== expectedRole) {
+      return new PeerIdentityError(
+        `server ${id.nodeId} is a ${id.role}, expected a ${expectedRole}`,
+      );
+    }
+    if (opts.expectedClusterId !== undefined && id.clusterId !== opts.expectedClusterId) {
+      return new PeerIdentityError(
+        `server ${id.nodeId} belongs to cluster ${id.clusterId}, expected ${opts.expectedClusterId}`,
+      );
+    }
+    if (opts.expectedNodeId !== undefined && id.nodeId !== opts.expectedNodeId) {
+      return new PeerIdentityError(`server is node ${id.nodeId}, expected ${opts.expectedNodeId}`);
+    }
+    return undefined;
+  };
 }
 
 /**
@@ -132,4 +198,17 @@ export function callerIdentity(call: CallWithAuthContext): NodeIdentity {
     throw new PeerIdentityError('the call carries no verified TLS client certificate');
   }
   return peerIdentity(ctx.sslPeerCertificate);
+}
+
+/**
+ * The DER of the client certificate TLS verified for this call (the leaf only). Throws
+ * PeerIdentityError when there is none; see callerIdentity.
+ */
+export function callerCertificate(call: CallWithAuthContext): Uint8Array {
+  const ctx = typeof call.getAuthContext === 'function' ? call.getAuthContext() : null;
+  const raw = ctx?.transportSecurityType === 'ssl' ? ctx.sslPeerCertificate?.raw : undefined;
+  if (!(raw instanceof Uint8Array) || raw.length === 0) {
+    throw new PeerIdentityError('the call carries no verified TLS client certificate');
+  }
+  return new Uint8Array(raw);
 }

@@ -4,6 +4,14 @@ import type { Command } from 'commander';
 import type { ClusterSpec } from '../../store/index.ts';
 import { CliError, type Connection, withDaemon } from '../connection.ts';
 import { parseDurationMs } from '../duration.ts';
+import {
+  type CaFlags,
+  checkCaFlags,
+  followRotation,
+  readPemFlag,
+  rotationSpec,
+  type SwarmWithCa,
+} from './swarm-ca.ts';
 
 const NANOSECONDS_PER_MILLISECOND = 1_000_000;
 
@@ -254,18 +262,31 @@ export function registerSwarm(program: Command): void {
     .option('--ca-key <pem-file>', 'Path to the PEM-formatted root CA key to use')
     .option('-d, --detach', 'Exit immediately instead of waiting for the root rotation to converge')
     .option('-q, --quiet', 'Suppress progress output')
-    .action(async (flags, command: Command) => {
-      if ((flags.caCert || flags.caKey) && !flags.rotate) {
-        throw new CliError(
-          'Error: "--rotate" flag must be specified when providing --ca-cert or --ca-key',
-          1,
-        );
-      }
+    .action(async (flags: CaFlags, command: Command) => {
+      checkCaFlags(flags);
       if (flags.rotate) {
-        throw new CliError(
-          'Error: root CA rotation is not available yet in this Shoal version; node certificates still renew on their own',
-          1,
-        );
+        const certPem =
+          flags.caCert === undefined ? undefined : readPemFlag(flags.caCert, 'ca-cert');
+        const keyPem = flags.caKey === undefined ? undefined : readPemFlag(flags.caKey, 'ca-key');
+        await withDaemon(host(command), async (connection) => {
+          const current = await connection.call<SwarmWithCa>('GET', '/swarm');
+          const expiry =
+            typeof flags.certExpiry === 'string'
+              ? parseDurationMs(flags.certExpiry) * NANOSECONDS_PER_MILLISECOND
+              : undefined;
+          await connection.call('POST', '/swarm/update', {
+            query: { version: current.Version.Index },
+            body: rotationSpec(current.Spec, certPem, keyPem, expiry),
+          });
+          if (flags.detach) return;
+          await followRotation(connection, {
+            quiet: flags.quiet === true,
+            write: (text) => process.stdout.write(text),
+            terminal: process.stdout.isTTY === true,
+            columns: process.stdout.columns ?? 200,
+          });
+        });
+        return;
       }
       await withDaemon(host(command), async (connection) => {
         let current = await connection.call<SwarmObject & { TLSInfo: { TrustRoot: string } }>(
@@ -275,7 +296,7 @@ export function registerSwarm(program: Command): void {
         if (typeof flags.certExpiry === 'string') {
           await connection.call('POST', '/swarm/update', {
             query: { version: current.Version.Index },
-            body: { ...current.Spec, ...specFlags(flags) },
+            body: { ...current.Spec, ...specFlags({ certExpiry: flags.certExpiry }) },
           });
           current = await connection.call('GET', '/swarm');
         }
