@@ -129,6 +129,8 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   invalid_argument: 400,
   // A request the cluster's state refuses (demoting the last manager...): Docker's 400.
   failed_precondition: 400,
+  // Refused by a rule of the swarm (e.g. a predefined network for a service): Docker's 403.
+  permission_denied: 403,
   // No leader, no quorum: the node cannot serve the write now.
   unavailable: 503,
 };

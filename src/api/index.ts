@@ -8,6 +8,12 @@ export {
   type RequestOptions,
 } from './client.ts';
 export {
+  EngineProxy,
+  type EngineProxyOptions,
+  EngineUnavailableError,
+  isEnginePath,
+} from './engine-proxy.ts';
+export {
   ApiError,
   BadRequestError,
   ConflictError,
@@ -21,6 +27,13 @@ export {
   toHttpError,
   UnavailableError,
 } from './errors.ts';
+export {
+  type DockerEvent,
+  EventFilter,
+  EventLog,
+  EventRecorder,
+  encodeEvent,
+} from './events/index.ts';
 export {
   BodyTooLargeError,
   DEFAULT_BODY_BYTES_MAX,
@@ -53,6 +66,7 @@ export {
   type ApiServerOptions,
   type CloseOptions,
   createApiServer,
+  type PeerCheck,
   type ServerInfo,
   type SwarmPingStatus,
   versionBody,

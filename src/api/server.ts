@@ -15,7 +15,9 @@ import { type AddressInfo, connect, type Socket } from 'node:net';
 import { arch as osArch, release as osRelease } from 'node:os';
 import { dirname } from 'node:path';
 import type { Duplex } from 'node:stream';
-import { ApiError, BadRequestError, NotFoundError, toHttpError } from './errors.ts';
+import type { TLSSocket } from 'node:tls';
+import { type EngineProxy, isEnginePath } from './engine-proxy.ts';
+import { ApiError, BadRequestError, ForbiddenError, NotFoundError, toHttpError } from './errors.ts';
 import { DEFAULT_BODY_BYTES_MAX, parseJsonBody, readBody } from './request.ts';
 import {
   type ApiResponse,
@@ -77,7 +79,12 @@ export interface ApiServerOptions {
   bodyBytesMax?: number;
   /** Connections beyond this are refused (per listener). */
   connectionsMax?: number;
+  /** Where requests for non-swarm endpoints (containers, images...) go; absent: 404. */
+  engineProxy?: EngineProxy;
 }
+
+/** Why a TLS connection's requests are refused, or undefined to serve them. */
+export type PeerCheck = (socket: TLSSocket) => string | undefined;
 
 export interface CloseOptions {
   /** How long in-flight requests may take to finish after their signals abort. */
@@ -92,8 +99,17 @@ export interface ApiServer {
    * stale socket file, but refuses when a server answers on it; sets the socket's mode (0600).
    */
   listenUnix(path: string, options?: { mode?: number }): Promise<void>;
-  /** Listens on TCP, with TLS when options are given. Port 0 picks a free port. */
-  listenTcp(host: string, port: number, tls?: HttpsOptions): Promise<AddressInfo>;
+  /**
+   * Listens on TCP, with TLS when options are given. Port 0 picks a free port. `checkPeer`
+   * may refuse a connection's requests (403 with its message), e.g. a certificate of the
+   * wrong kind that the TLS layer accepted.
+   */
+  listenTcp(
+    host: string,
+    port: number,
+    tls?: HttpsOptions,
+    checkPeer?: PeerCheck,
+  ): Promise<AddressInfo>;
   /** Stops listening, aborts streams, then closes every connection (hijacked ones too). */
   close(options?: CloseOptions): Promise<void>;
 }
@@ -164,7 +180,12 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     response.setHeader('Server', `Shoal/${info.version} (${os})`);
   }
 
-  async function dispatch(request: IncomingMessage, response: ServerResponse, upgrade?: Upgrade) {
+  async function dispatch(
+    request: IncomingMessage,
+    response: ServerResponse,
+    upgrade: Upgrade | undefined,
+    refusal: string | undefined,
+  ) {
     const startedAt = performance.now();
     const controller = new AbortController();
     inFlight.add(controller);
@@ -188,10 +209,23 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     let hijacked = false;
     try {
       setStandardHeaders(response);
+      if (refusal !== undefined) throw new ForbiddenError(refusal);
       const { pathname, search } = splitUrl(request.url ?? '/');
       const { version: requested, path } = splitVersionPrefix(pathname);
       const match = router.match(request.method ?? '', path);
-      if (match === undefined) throw new NotFoundError('page not found');
+      if (match === undefined) {
+        const proxy = options.engineProxy;
+        if (proxy === undefined || !isEnginePath(path)) throw new NotFoundError('page not found');
+        if (upgrade === undefined) {
+          await proxy.forward(request, response, path);
+          return;
+        }
+        await proxy.upgrade(request, upgrade.socket, upgrade.head, path);
+        hijacked = true;
+        response.detachSocket(upgrade.socket as Socket);
+        upgrade.socket.once('close', done);
+        return;
+      }
       const negotiated = negotiateVersion(requested, minApiVersion, apiVersion);
       let rawBody: Promise<Buffer> | undefined;
       const readRawBody = () => {
@@ -252,7 +286,12 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     writeResponse(response, json(status, { message }));
   }
 
-  function onUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+  function onUpgrade(
+    request: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    refusal: string | undefined,
+  ): void {
     // Node hands upgrade requests over without a response; build one on the socket so routes,
     // errors and headers work the same, and end the socket after a non-hijacked answer.
     const response = new ServerResponse(request);
@@ -262,15 +301,17 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       response.detachSocket(socket as Socket);
       socket.end();
     });
-    void dispatch(request, response, { socket, head });
+    void dispatch(request, response, { socket, head }, refusal);
   }
 
-  function attach(server: Server): Server {
+  function attach(server: Server, checkPeer?: PeerCheck): Server {
     server.maxConnections = connectionsMax;
     server.on('request', (request: IncomingMessage, response: ServerResponse) => {
-      void dispatch(request, response);
+      void dispatch(request, response, undefined, checkPeer?.(request.socket as TLSSocket));
     });
-    server.on('upgrade', onUpgrade);
+    server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+      onUpgrade(request, socket, head, checkPeer?.(request.socket as TLSSocket));
+    });
     server.on('connection', (socket: Socket) => {
       sockets.add(socket);
       socket.once('close', () => sockets.delete(socket));
@@ -297,9 +338,12 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       await chmod(path, listenOptions.mode ?? 0o600);
     },
 
-    async listenTcp(host, port, tls) {
+    async listenTcp(host, port, tls, checkPeer) {
       checkOpen();
-      const server = attach(tls === undefined ? createHttpServer() : createHttpsServer(tls));
+      const server = attach(
+        tls === undefined ? createHttpServer() : createHttpsServer(tls),
+        checkPeer,
+      );
       await listen(server, { host, port });
       listeners.push(server);
       server.on('error', (error) =>

@@ -6,6 +6,7 @@ import { labelFilterMatches, parseFilters, queryBool, queryInt } from '../reques
 import { empty, json, type Router } from '../router.ts';
 import type { SwarmControl } from './control.ts';
 import { requireManager } from './managers.ts';
+import { serviceSpecFromRequest } from './service-input.ts';
 
 const SERVICE_FILTERS = ['id', 'label', 'mode', 'name'];
 
@@ -56,10 +57,26 @@ export function serviceStatus(store: Store, service: Service) {
   return { RunningTasks: running, DesiredTasks: desired, CompletedTasks: completed };
 }
 
-/** What Docker shows of a service: without Shoal's internal spec counter. */
+/**
+ * What Docker shows of a service: without Shoal's internal spec counter, with the endpoint mode
+ * dockerd fills in (`vip`) when the spec left it out, and no empty list of published ports.
+ * Only the endpoint is filled in: a default written into the task template would come back in
+ * the next update from the CLI and make every task look outdated.
+ */
 export function serviceView(service: Service): Service {
   const { SpecVersion: _internal, ...view } = service;
-  return view as Service;
+  const spec = { ...view.Spec, EndpointSpec: { Mode: 'vip' as const, ...view.Spec.EndpointSpec } };
+  if (view.Endpoint === undefined) return { ...view, Spec: spec } as Service;
+  const { Ports: ports, ...endpoint } = view.Endpoint;
+  return {
+    ...view,
+    Spec: spec,
+    Endpoint: {
+      ...endpoint,
+      Spec: { Mode: 'vip', ...endpoint.Spec },
+      ...(ports !== undefined && ports.length > 0 ? { Ports: ports } : {}),
+    },
+  } as Service;
 }
 
 export function addServiceRoutes(router: Router, control: SwarmControl, newId: () => string): void {
@@ -81,7 +98,7 @@ export function addServiceRoutes(router: Router, control: SwarmControl, newId: (
   });
 
   router.post('/services/create', async (context) => {
-    const spec = await context.body<ServiceSpec>();
+    const spec = serviceSpecFromRequest(await context.body<ServiceSpec>());
     if (spec === undefined || spec === null)
       throw new BadRequestError('a service spec is required');
     return json(201, await services().create(spec));
@@ -98,7 +115,7 @@ export function addServiceRoutes(router: Router, control: SwarmControl, newId: (
     if (rollback !== null && rollback !== '' && rollback !== 'previous') {
       throw new BadRequestError(`unrecognized rollback option ${rollback}`);
     }
-    const spec = (await context.body<ServiceSpec>()) ?? ({} as ServiceSpec);
+    const spec = serviceSpecFromRequest((await context.body<ServiceSpec>()) ?? ({} as ServiceSpec));
     const control = services();
     return json(
       200,

@@ -2,13 +2,19 @@
 
 import { randomBytes } from 'node:crypto';
 import { clusterObject } from '../../manager/index.ts';
-import { formatUnlockKey, generateJoinToken } from '../../pki/index.ts';
+import {
+  applyCaRequest,
+  formatUnlockKey,
+  generateJoinToken,
+  rotationRequestOf,
+} from '../../pki/index.ts';
 import type { Cluster, ClusterSpec, NodeAvailability } from '../../store/index.ts';
 import { BadRequestError, UnavailableError } from '../errors.ts';
 import { queryBool, queryInt } from '../request.ts';
 import { empty, json, type Router } from '../router.ts';
 import type { SwarmControl } from './control.ts';
 import { requireManager } from './managers.ts';
+import { mergeSwarmSpec } from './swarm-spec.ts';
 
 interface InitBody {
   ListenAddr?: string;
@@ -101,17 +107,23 @@ export function addSwarmRoutes(router: Router, control: SwarmControl): void {
     const state = requireManager(control);
     const version = queryInt(context.query, 'version');
     if (version === undefined) throw new BadRequestError('the version of the swarm is required');
-    const spec = (await context.body<Partial<ClusterSpec>>()) ?? {};
     const cluster = clusterObject(state.store);
     if (!cluster) throw new UnavailableError('the swarm is still being initialized');
-    const autolock =
-      spec.EncryptionConfig?.AutoLockManagers ?? cluster.Spec.EncryptionConfig.AutoLockManagers;
+    const body = await context.body();
+    const spec = mergeSwarmSpec(cluster.Spec, body);
+    // `swarm ca --rotate`: ForceRotate moved, or a signing CA certificate and key were given.
+    const withCa = await applyCaRequest(
+      cluster,
+      rotationRequestOf(body, cluster.Spec.CAConfig.ForceRotate, spec.CAConfig.ForceRotate),
+      { now: new Date(), minValidityMs: spec.CAConfig.NodeCertExpiry / 1_000_000 },
+    );
+    const autolock = spec.EncryptionConfig.AutoLockManagers;
     let unlockKey = cluster.Internal.unlockKey;
     if (!autolock) unlockKey = undefined;
     else if (!unlockKey || queryBool(context.query, 'rotateManagerUnlockKey')) {
       unlockKey = formatUnlockKey(randomBytes(32));
     }
-    const internal = { ...cluster.Internal };
+    const internal = { ...withCa.Internal };
     if (unlockKey === undefined) delete internal.unlockKey;
     else internal.unlockKey = unlockKey;
     const root = cluster.TLSInfo.TrustRoot;
@@ -121,13 +133,8 @@ export function addSwarmRoutes(router: Router, control: SwarmControl): void {
         table: 'cluster',
         expectedVersion: version,
         object: {
-          ...cluster,
-          Spec: {
-            ...cluster.Spec,
-            ...spec,
-            Name: 'default',
-            EncryptionConfig: { AutoLockManagers: autolock },
-          },
+          ...withCa,
+          Spec: spec,
           Internal: internal,
           JoinTokens: {
             Worker: queryBool(context.query, 'rotateWorkerToken')

@@ -48,20 +48,22 @@ export function addTaskRoutes(router: Router, control: SwarmControl): void {
       const service = store.get('services', task.ServiceID);
       return service !== undefined && !isOutdated(task, service);
     };
-    const tasks = store
-      .list('tasks')
-      .filter(
-        (task) =>
-          (services === undefined || services.some((ids) => ids.has(task.ServiceID))) &&
-          (nodes === undefined ||
-            nodes.some((ids) => task.NodeID !== undefined && ids.has(task.NodeID))) &&
-          any('id', (v) => task.ID.startsWith(v)) &&
-          any('name', (v) => taskName(task).startsWith(v)) &&
-          any('desired-state', (v) => task.DesiredState === v) &&
-          any('label', (v) => labelFilterMatches(task.Labels ?? {}, v)) &&
-          any('_up-to-date', (v) => (v === 'true' || v === '1') === upToDate(task)),
-      );
-    return json(200, tasks);
+    const tasks = store.list('tasks').filter(
+      (task) =>
+        (services === undefined || services.some((ids) => ids.has(task.ServiceID))) &&
+        (nodes === undefined ||
+          nodes.some((ids) => task.NodeID !== undefined && ids.has(task.NodeID))) &&
+        any('id', (v) => task.ID.startsWith(v)) &&
+        any('name', (v) => taskName(task).startsWith(v)) &&
+        any('desired-state', (v) => task.DesiredState === v) &&
+        // As swarmkit: the task's labels and its service's (how `docker stack ps` finds a
+        // stack's tasks by com.docker.stack.namespace).
+        any('label', (v) =>
+          labelFilterMatches({ ...task.ServiceAnnotations?.Labels, ...task.Labels }, v),
+        ) &&
+        any('_up-to-date', (v) => (v === 'true' || v === '1') === upToDate(task)),
+    );
+    return json(200, tasks.map(taskView));
   });
 
   router.get('/tasks/{id}', (context) => {
@@ -70,8 +72,17 @@ export function addTaskRoutes(router: Router, control: SwarmControl): void {
     const task =
       store.get('tasks', id) ?? onlyOne(store.find('tasks', { by: 'idPrefix', value: id }));
     if (!task) throw new NotFoundError(`task ${id} not found`);
-    return json(200, task);
+    return json(200, taskView(task));
   });
+}
+
+/**
+ * What Docker shows of a task: swarmkit's task without the fields Docker's API type leaves out
+ * (the service's annotations and spec version, which Shoal keeps for the agents and scheduler).
+ */
+export function taskView(task: Task): Omit<Task, 'ServiceAnnotations' | 'SpecVersion'> {
+  const { ServiceAnnotations: _annotations, SpecVersion: _version, ...view } = task;
+  return view;
 }
 
 function onlyOne(tasks: Task[]): Task | undefined {
