@@ -15,6 +15,10 @@ const benchmarks: Record<string, { about: string; load: () => Promise<Benchmark>
     about: 'time for 100 replicas to run: Shoal vs Docker Swarm vs 100 parallel docker run',
     load: () => import('./converge/index.ts'),
   },
+  mesh: {
+    about: "HTTP through Shoal's routing mesh vs HAProxy (tcp mode) vs direct, with wrk",
+    load: () => import('./mesh/index.ts'),
+  },
 };
 
 function printUsage(): void {

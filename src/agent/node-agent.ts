@@ -7,6 +7,7 @@ import type { SessionReply } from '../manager/dispatcher/protocol.ts';
 import type { TaskStatusUpdate } from '../manager/dispatcher/task-protocol.ts';
 import { decodeAssignments } from '../manager/dispatcher/task-protocol.ts';
 import { parseSubscriptions } from '../manager/logs/protocol.ts';
+import { NodeMesh, parseMeshTable, TunnelClient } from '../mesh/index.ts';
 import type { TlsMaterial } from '../pki/index.ts';
 import type { RuntimeDriver } from '../runtime/driver.ts';
 import type { RuntimeName } from '../store/index.ts';
@@ -27,11 +28,16 @@ export interface NodeAgentOptions {
   onReply: (reply: SessionReply) => void;
   log: (line: string) => void;
   session?: Partial<AgentSessionOptions>;
+  /** The address published ports listen on (default 0.0.0.0: every address). */
+  ingressHost?: string;
 }
 
 export class NodeAgent {
   readonly session: AgentSession;
   readonly worker: Worker;
+  /** The routing mesh: published ports here, and this node's end of the tunnel. */
+  readonly mesh: NodeMesh;
+  private readonly tunnel: TunnelClient;
   private readonly logs: LogPublisher;
   private tls: TlsMaterial;
 
@@ -46,6 +52,15 @@ export class NodeAgent {
       dir: options.dataDir,
       report: (updates: TaskStatusUpdate[]) => this.session.sendStatuses(updates),
       log: options.log,
+      beforeStop: (taskId, graceMs) => this.mesh.drain(taskId, graceMs),
+    });
+    this.tunnel = new TunnelClient(options.tls, options.clusterId);
+    this.mesh = new NodeMesh({
+      nodeId: options.nodeId,
+      ingressHost: options.ingressHost ?? '0.0.0.0',
+      local: this.worker,
+      tunnel: this.tunnel,
+      log: options.log,
     });
     this.logs = this.createLogPublisher();
     this.session = new AgentSession({
@@ -55,6 +70,11 @@ export class NodeAgent {
       managers: options.managers,
       addr: options.addr,
       description: () => describeNode({ ...options.describe, runtimes }),
+      statusMessage: () =>
+        this.mesh
+          .portProblems()
+          .map((problem) => problem.error)
+          .join('; '),
       log: options.log,
       ...options.session,
       onReply: (reply) => {
@@ -65,6 +85,12 @@ export class NodeAgent {
         } catch (error) {
           options.log(`agent: bad assignments: ${(error as Error).message}`);
           return;
+        }
+        try {
+          const table = parseMeshTable(reply.mesh);
+          if (table !== null) this.mesh.setTable(table);
+        } catch (error) {
+          options.log(`agent: bad mesh table: ${(error as Error).message}`);
         }
         if (set !== null) this.worker.setAssignments(set);
         try {
@@ -100,6 +126,7 @@ export class NodeAgent {
   async stop(): Promise<void> {
     this.session.stop();
     this.logs.stop();
+    this.mesh.stop();
     this.worker.stop();
     await Promise.all(Object.values(this.options.drivers).map((driver) => driver?.close()));
   }
@@ -108,10 +135,12 @@ export class NodeAgent {
   async removeAllTasks(): Promise<void> {
     this.session.stop();
     await this.worker.removeAll();
+    this.mesh.stop();
   }
 
   updateTls(tls: TlsMaterial): void {
     this.tls = tls;
     this.session.updateTls(tls);
+    this.tunnel.updateTls(tls);
   }
 }

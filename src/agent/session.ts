@@ -33,6 +33,8 @@ export interface AgentSessionOptions {
   managers: string[];
   /** Read when the session starts and before each heartbeat; sent when it changed. */
   description: () => NodeDescription;
+  /** What is wrong on this node now ('' when nothing), sent with every message. */
+  statusMessage?: () => string;
   /** host:port this node is reached at (an unspecified host makes the manager use the peer's). */
   addr: string;
   onReply?: (reply: SessionReply) => void;
@@ -167,6 +169,7 @@ export class AgentSession {
           description: EMPTY,
           addr: this.options.addr,
           taskStatuses: encodeStatuses(chunk),
+          statusMessage: this.options.statusMessage?.() ?? '',
         });
       }
       return true;
@@ -195,6 +198,8 @@ export class AgentSession {
       ...clientChannelOptions('manager'),
       'grpc.enable_retries': 0,
       'grpc.enable_http_proxy': 0,
+      // As the cluster port allows: assignment sets carry secrets and configs.
+      'grpc.max_receive_message_length': 8 * 1024 * 1024,
       'grpc.use_local_subchannel_pool': 1,
       'grpc.initial_reconnect_backoff_ms': this.backoffInitialMs,
       'grpc.max_reconnect_backoff_ms': this.backoffMaxMs,
@@ -314,7 +319,12 @@ export class AgentSession {
       this.log(`agent: cannot describe the node: ${(err as Error).message}`);
     }
     try {
-      call.write({ description, addr: this.options.addr, taskStatuses: EMPTY });
+      call.write({
+        description,
+        addr: this.options.addr,
+        taskStatuses: EMPTY,
+        statusMessage: this.options.statusMessage?.() ?? '',
+      });
     } catch {
       // The stream broke; its error event handles it.
     }

@@ -1,10 +1,15 @@
 // The `shoal` command line. Subcommands are registered from their own modules; errors are
 // printed once, as docker prints them, with docker's exit codes.
 import { Command, CommanderError } from 'commander';
+import { registerCa } from './commands/ca.ts';
+import { registerConfig } from './commands/config.ts';
 import { registerDaemon } from './commands/daemon.ts';
 import { registerInfo } from './commands/info.ts';
+import { registerNetwork } from './commands/network.ts';
 import { registerNode } from './commands/node.ts';
+import { registerSecret } from './commands/secret.ts';
 import { registerService } from './commands/service/index.ts';
+import { registerStack } from './commands/stack/index.ts';
 import { registerSwarm } from './commands/swarm.ts';
 import { CliError } from './connection.ts';
 import { registerRaftKv } from './raft-kv.ts';
@@ -27,7 +32,12 @@ registerDaemon(program, version);
 registerSwarm(program);
 registerNode(program);
 registerService(program);
+registerNetwork(program);
+registerStack(program);
+registerSecret(program);
+registerConfig(program);
 registerInfo(program);
+registerCa(program);
 registerRaftKv(program);
 
 try {

@@ -4,6 +4,7 @@
 // those states; a restarted daemon resumes from what node-state.ts kept on disk.
 import { randomBytes } from 'node:crypto';
 import { describeNode, NodeAgent } from '../agent/index.ts';
+import { mergeSwarmSpec } from '../api/routes/index.ts';
 import { Dispatcher } from '../manager/dispatcher/index.ts';
 import {
   addressOfRaftMember,
@@ -11,6 +12,7 @@ import {
   clusterObject,
   forceNewCluster,
   hostOf,
+  ingressNetworkInput,
   type ManagerAddress,
   ManagerClients,
   ManagerNode,
@@ -25,18 +27,25 @@ import {
   type LogsQuery,
   remoteLogSource,
 } from '../manager/logs/index.ts';
+import { meshHandlers } from '../mesh/index.ts';
 import {
+  clusterTlsInfo,
   formatUnlockKey,
   generateJoinToken,
   generateNodeKeyAndCsr,
+  isNodeKeySealed,
+  NodeKeyLockedError,
   parseNodeCertificate,
   parseUnlockKey,
   RootCa,
   renewalTime,
   type TlsMaterial,
+  type TrustAction,
 } from '../pki/index.ts';
+import { clusterServiceDefinition } from '../rpc/index.ts';
 import { NodeFileSystem, RaftStorage, StorageLockedError } from '../storage/index.ts';
 import type { ClusterSpec, NodeAvailability } from '../store/index.ts';
+import { CaWatch } from './ca-watch.ts';
 import { authorize, ClusterPort } from './cluster-port.ts';
 import {
   DEFAULT_CLUSTER_PORT,
@@ -48,9 +57,10 @@ import {
   RAFT_TICK_MS,
 } from './defaults.ts';
 import { newObjectId, newRaftId } from './identifiers.ts';
+import { AddressError, resolveAdvertiseAddr, resolveListenAddr } from './interface-address.ts';
 import { joinCluster } from './join.ts';
 import { type NodeState, NodeStateStore } from './node-state.ts';
-import { renewCertificate } from './renew.ts';
+import { fetchCaStatus, renewCertificate } from './renew.ts';
 import { DEFAULT_DOCKER_SOCKET, openRuntimes } from './runtimes.ts';
 import { SwarmError } from './swarm-error.ts';
 
@@ -70,7 +80,11 @@ export interface SwarmNodeOptions {
   version: string;
   /** The Docker Engine's socket (default /var/run/docker.sock); null: exec tasks only. */
   dockerSocket?: string | null;
+  /** The address published ports listen on (default 0.0.0.0). */
+  ingressHost?: string;
   log: (line: string) => void;
+  /** Told when this node's manager parts start (their replicated state) and stop (null). */
+  onManagerState?: (state: ClusterState | null) => void;
 }
 
 export interface InitRequest {
@@ -103,6 +117,10 @@ export class SwarmNode {
   private kek: Uint8Array | null = null;
   private agent: NodeAgent | null = null;
   private tls: TlsMaterial | null = null;
+  /** The key-encryption key the TLS key file is sealed with (autolock); null: plain. */
+  private keySealedWith: Uint8Array | null = null;
+  /** Polls the CA for root rotations. */
+  private caWatch: CaWatch | null = null;
   private adopting = false;
   private renewalTimer: NodeJS.Timeout | null = null;
   /** Serializes init, join, leave and unlock. */
@@ -129,7 +147,6 @@ export class SwarmNode {
   async resume(): Promise<void> {
     if (!this.files.exists()) return;
     this.node = this.files.load();
-    this.tls = this.files.loadTls();
     if (this.node.role === 'manager') {
       const kek = this.files.loadKek();
       if (!kek) {
@@ -138,28 +155,38 @@ export class SwarmNode {
         return;
       }
       try {
+        this.loadTls(kek);
         await this.startManager(kek, null, []);
       } catch (error) {
-        // The key on disk no longer opens the data: autolock was turned on and the daemon
-        // stopped before it removed that key. The unlock key opens it.
-        if (!(error instanceof StorageLockedError)) throw error;
+        // The key on disk no longer opens the data (or the TLS key): autolock was turned on
+        // and the daemon stopped before it removed that key. The unlock key opens them.
+        if (!(error instanceof StorageLockedError || error instanceof NodeKeyLockedError)) {
+          throw error;
+        }
         await this.stopManagerParts();
         this.localState = 'locked';
         this.options.log('the swarm is locked: run `shoal swarm unlock`');
         return;
       }
+    } else {
+      this.loadTls(null);
     }
     await this.startAgent();
     this.localState = 'active';
+  }
+
+  /** Reads the TLS material; a sealed key needs `kek` (throws NodeKeyLockedError). */
+  private loadTls(kek: Uint8Array | null): void {
+    this.tls = this.files.loadTls(kek);
+    this.keySealedWith = kek !== null && isNodeKeySealed(this.files.readKeyFile()) ? kek : null;
   }
 
   init(request: InitRequest): Promise<{ nodeId: string; unlockKey: string | null }> {
     return this.exclusive(async () => {
       if (request.forceNewCluster && this.node?.role === 'manager') return this.recover();
       this.assertInactive();
-      const listenAddr = withPort(request.listenAddr || `0.0.0.0:${DEFAULT_CLUSTER_PORT}`);
-      const advertiseAddr = advertised(request.advertiseAddr, listenAddr);
-      const spec = { ...defaultClusterSpec(), ...request.spec };
+      const { listenAddr, advertiseAddr } = addresses(request.listenAddr, request.advertiseAddr);
+      const spec = mergeSwarmSpec(defaultClusterSpec(), request.spec);
       const nodeId = newObjectId();
       const clusterId = newObjectId();
       const raftId = newRaftId();
@@ -188,7 +215,9 @@ export class SwarmNode {
         managers: [advertiseAddr],
         autolock: request.autolock,
       };
-      this.files.saveTls(this.tls);
+      // Under autolock the TLS key is sealed with the unlock key from the start.
+      this.keySealedWith = request.autolock ? kek : null;
+      this.files.saveTls(this.tls, [this.keySealedWith]);
       if (!request.autolock) this.files.saveKek(kek);
       this.files.save(this.node);
       await this.startManager(kek, { voters: [raftId], learners: [], removed: [] }, []);
@@ -202,7 +231,7 @@ export class SwarmNode {
           object: {
             ID: clusterId,
             Spec: spec,
-            TLSInfo: { TrustRoot: rootPem.certPem, CertIssuerSubject: '', CertIssuerPublicKey: '' },
+            TLSInfo: clusterTlsInfo(rootPem.certPem, rootPem.certPem),
             RootRotationInProgress: false,
             DataPathPort: 4789,
             DefaultAddrPool: ['10.0.0.0/8'],
@@ -229,6 +258,15 @@ export class SwarmNode {
             ManagerStatus: { Leader: true, Reachability: 'reachable', Addr: advertiseAddr },
           },
         },
+        // Docker's routing-mesh network, created with the cluster (10.0.0.0/24).
+        {
+          kind: 'create',
+          table: 'networks',
+          object: ingressNetworkInput(newObjectId(), {
+            DefaultAddrPool: ['10.0.0.0/8'],
+            SubnetSize: 24,
+          }),
+        },
       ]);
       await this.startAgent();
       this.localState = 'active';
@@ -242,8 +280,7 @@ export class SwarmNode {
       this.assertInactive();
       const remote = request.remoteAddrs[0];
       if (!remote) throw new SwarmError(400, 'at least one manager address is required to join');
-      const listenAddr = withPort(request.listenAddr || `0.0.0.0:${DEFAULT_CLUSTER_PORT}`);
-      const advertiseAddr = advertised(request.advertiseAddr, listenAddr);
+      const { listenAddr, advertiseAddr } = addresses(request.listenAddr, request.advertiseAddr);
       this.localState = 'pending';
       try {
         const joined = await joinCluster({
@@ -254,6 +291,7 @@ export class SwarmNode {
           description: this.describe(),
         });
         this.tls = joined.tls;
+        this.keySealedWith = null;
         this.node = {
           nodeId: joined.nodeId,
           clusterId: joined.clusterId,
@@ -318,10 +356,11 @@ export class SwarmNode {
         throw new SwarmError(400, 'invalid key: the unlock key must look like SWMKEY-1-...');
       }
       try {
+        this.loadTls(kek);
         await this.startManager(kek, null, []);
       } catch (error) {
         await this.stopRuntime();
-        if (error instanceof StorageLockedError) {
+        if (error instanceof StorageLockedError || error instanceof NodeKeyLockedError) {
           throw new SwarmError(400, 'invalid key: it does not unlock the Raft data of this node');
         }
         throw error;
@@ -352,10 +391,7 @@ export class SwarmNode {
       const node = this.node;
       if (!node || node.role === role) return;
       this.options.log(`the cluster made this node a ${role}`);
-      this.tls = await renewCertificate(this.tls!, node.clusterId, node.managers);
-      this.files.saveTls(this.tls);
-      this.agent?.updateTls(this.tls);
-      this.port?.updateTls(this.tls);
+      this.adoptTls(await renewCertificate(this.tls!, node.clusterId, node.managers));
       if (role === 'manager') {
         await this.joinAsManager(node.managers);
         // Only now: a failed attempt leaves the old role, so the next heartbeat retries.
@@ -364,7 +400,12 @@ export class SwarmNode {
       } else {
         node.role = role;
         await this.stopManagerParts();
+        await this.listen(); // the mesh tunnel stays on the cluster port
         node.raftId = null;
+        // A worker has no key-encryption key: its TLS key is kept plain.
+        this.files.saveKey(this.tls!.keyPem, [null]);
+        this.keySealedWith = null;
+        this.kek = null;
         this.files.removeRaftData();
         this.files.save(node);
       }
@@ -411,6 +452,20 @@ export class SwarmNode {
   private async listen(): Promise<void> {
     if (this.port) return;
     this.port = new ClusterPort(this.tls!);
+    const clusterId = this.node!.clusterId;
+    // Every node answers the mesh tunnel for its tasks, whatever its role.
+    this.port.server.addService(
+      clusterServiceDefinition('Mesh'),
+      meshHandlers({
+        mesh: () => this.agent?.mesh ?? null,
+        authorize: (call) => {
+          const verdict = authorize(call, clusterId, ['manager', 'worker']);
+          if ('refusal' in verdict) throw new Error(verdict.refusal);
+          return verdict.identity.nodeId;
+        },
+        log: this.options.log,
+      }),
+    );
     await this.port.listen(this.node!.listenAddr);
   }
 
@@ -449,7 +504,8 @@ export class SwarmNode {
         this.localState = 'error';
       },
     });
-    const state = this.manager.state;
+    const manager = this.manager;
+    const state = manager.state;
     const heartbeat = clusterObject(state.store)?.Spec.Dispatcher.HeartbeatPeriod;
     this.dispatcher = new Dispatcher({
       state,
@@ -459,6 +515,7 @@ export class SwarmNode {
         : DEFAULT_HEARTBEAT_PERIOD_MS,
       managers: () => managerAddresses(state.store),
       leaderAddress: () => addressOfRaftMember(state.store, state.leader()),
+      onLeadershipChange: (listener) => manager.onLeadershipChange(listener),
     });
     this.dispatcher.attach(server);
     this.kek = kek;
@@ -471,6 +528,7 @@ export class SwarmNode {
       newId: () => newObjectId(),
     });
     this.logBroker.attach(server);
+    this.options.onManagerState?.(state);
     this.manager.start();
     this.dispatcher.start();
     this.syncKek();
@@ -496,10 +554,7 @@ export class SwarmNode {
       void this.exclusive(async () => {
         const node = this.node;
         if (!node) return;
-        this.tls = await renewCertificate(this.tls!, node.clusterId, node.managers);
-        this.files.saveTls(this.tls);
-        this.agent?.updateTls(this.tls);
-        this.port?.updateTls(this.tls);
+        this.adoptTls(await renewCertificate(this.tls!, node.clusterId, node.managers));
         this.options.log('node certificate renewed');
       })
         .catch((error: unknown) => {
@@ -513,9 +568,43 @@ export class SwarmNode {
     this.renewalTimer.unref();
   }
 
+  /** A renewed certificate or a new trust root: kept on disk, then used by every part. */
+  private adoptTls(material: TlsMaterial): void {
+    this.files.saveTls(material, [this.keySealedWith]);
+    this.tls = material;
+    this.agent?.updateTls(material);
+    this.port?.updateTls(material);
+    this.manager?.updateTls(material);
+    // A pending renewal was timed for the certificate just replaced: time it for this one.
+    if (this.renewalTimer) this.scheduleRenewal();
+  }
+
+  /** What the CA's status asks of this node during a root rotation. */
+  private followCa(action: Exclude<TrustAction, { kind: 'none' }>): Promise<void> {
+    return this.exclusive(async () => {
+      const node = this.node;
+      if (!node || !this.tls) return;
+      if (action.kind === 'renew') {
+        this.adoptTls(await renewCertificate(this.tls, node.clusterId, node.managers));
+        this.options.log('root CA rotation: node certificate renewed from the new root');
+      } else {
+        this.adoptTls({ ...this.tls, rootBundlePem: action.rootBundlePem });
+        this.options.log('root CA rotation: this node now trusts the new root CA');
+      }
+    });
+  }
+
   private async startAgent(): Promise<void> {
     this.scheduleRenewal();
     const node = this.node!;
+    this.caWatch = new CaWatch({
+      tls: () => this.tls!,
+      fetch: (tls) => fetchCaStatus(tls, node.clusterId, node.managers),
+      act: (action) => this.followCa(action),
+      log: this.options.log,
+    });
+    this.caWatch.start();
+    await this.listen();
     const runtimes = await openRuntimes({
       dataDir: this.options.dataDir,
       dockerSocket:
@@ -535,6 +624,7 @@ export class SwarmNode {
         version: runtimes.engineVersion ?? this.options.version,
       },
       drivers: runtimes.drivers,
+      ...(this.options.ingressHost ? { ingressHost: this.options.ingressHost } : {}),
       log: this.options.log,
       onReply: (reply) => {
         const managers = reply.managers.map((m) => m.addr).filter(Boolean);
@@ -551,6 +641,8 @@ export class SwarmNode {
   private async stopRuntime(): Promise<void> {
     if (this.renewalTimer) clearTimeout(this.renewalTimer);
     this.renewalTimer = null;
+    this.caWatch?.stop();
+    this.caWatch = null;
     await this.agent?.stop();
     this.agent = null;
     await this.stopManagerParts();
@@ -574,15 +666,28 @@ export class SwarmNode {
       const key = cluster.Internal.unlockKey;
       if (key) {
         const wanted = parseUnlockKey(key);
-        if (!Buffer.from(wanted).equals(Buffer.from(kek))) {
+        if (!sameKey(wanted, kek)) {
+          // The TLS key first gets a copy under the new key beside the one the Raft data's
+          // current key opens, so whichever key the data is under after a crash opens it too.
+          this.files.saveKey(this.tls!.keyPem, [this.keySealedWith, wanted]);
           manager.rotateKek(wanted);
           this.kek = wanted;
           this.options.log('autolock: the Raft data is now locked by the current unlock key');
         }
+        if (!sameKey(this.keySealedWith, wanted)) {
+          this.files.saveKey(this.tls!.keyPem, [wanted]);
+          this.keySealedWith = wanted;
+        }
         this.files.removeKek();
-      } else if (this.files.loadKek() === null) {
-        this.files.saveKek(kek);
-        this.options.log('autolock is off: the Raft data key is kept on this node');
+      } else {
+        if (this.files.loadKek() === null) {
+          this.files.saveKek(kek);
+          this.options.log('autolock is off: the Raft data key is kept on this node');
+        }
+        if (this.keySealedWith !== null) {
+          this.files.saveKey(this.tls!.keyPem, [null]);
+          this.keySealedWith = null;
+        }
       }
     } catch (error) {
       this.options.log(`autolock: ${(error as Error).message}`);
@@ -649,6 +754,7 @@ export class SwarmNode {
     this.dispatcher = null;
     await this.manager?.stop();
     this.manager = null;
+    this.options.onManagerState?.(null);
     await this.port?.close();
     this.port = null;
   }
@@ -683,22 +789,28 @@ function withPort(address: string): string {
   return `${address}:${DEFAULT_CLUSTER_PORT}`;
 }
 
-/** The address to advertise: the one given (its port defaults to the listen port). */
-function advertised(advertise: string, listenAddr: string): string {
-  const listenPort = listenAddr.slice(listenAddr.lastIndexOf(':') + 1);
-  if (advertise) {
-    return /:\d+$/.test(advertise) && !advertise.endsWith(']')
-      ? advertise
-      : `${advertise}:${listenPort}`;
-  }
-  const host = hostOf(listenAddr);
-  if (host === '0.0.0.0' || host === '::' || host === '') {
-    throw new SwarmError(
-      400,
-      'could not choose an IP address to advertise: use --advertise-addr to name the address other nodes reach this one at',
+/**
+ * The listen and advertise addresses of init and join, as dockerd reads them: IP addresses or
+ * interface names (`eth0`, `eth0:2377`); the advertised port defaults to the listen port.
+ */
+function addresses(
+  listen: string,
+  advertise: string,
+): { listenAddr: string; advertiseAddr: string } {
+  try {
+    const listenAddr = resolveListenAddr(
+      listen || `0.0.0.0:${DEFAULT_CLUSTER_PORT}`,
+      DEFAULT_CLUSTER_PORT,
     );
+    return { listenAddr, advertiseAddr: resolveAdvertiseAddr(advertise, listenAddr) };
+  } catch (error) {
+    if (error instanceof AddressError) throw new SwarmError(400, error.message);
+    throw error;
   }
-  return listenAddr;
+}
+
+function sameKey(a: Uint8Array | null, b: Uint8Array | null): boolean {
+  return a !== null && b !== null && Buffer.from(a).equals(Buffer.from(b));
 }
 
 async function waitUntil(check: () => boolean, timeoutMs: number, what: string): Promise<void> {

@@ -11,6 +11,7 @@ export {
 export { forceNewCluster, membershipAtEnd, recordRecovery } from './force-new-cluster.ts';
 export { ManagerNode, type ManagerNodeOptions, permissionDenied } from './manager-node.ts';
 export { decodeMemberContext, encodeMemberContext, ManagerServer } from './manager-server.ts';
+export { ingressNetworkInput } from './networks/index.ts';
 export { ManagerClients } from './peer-clients.ts';
 export { RoleChangeError, RoleChanger } from './roles.ts';
 export { StoreStateMachine } from './state-machine.ts';

@@ -2,23 +2,41 @@
 // Raft storage, the Raft transport and the CA and Manager services on the cluster port, and
 // the leader's membership duties (promoting caught-up learners, keeping Raft peers in step
 // with the store).
+//
+// Idle, a manager wakes only for what needs a clock: Raft's ticks and, on a leader with other
+// managers, the membership check. Role changes reported by Raft (not polled) start and stop the
+// leader's loops; store changes re-check peers and a root rotation.
 import { chmodSync, mkdirSync } from 'node:fs';
 import type * as grpc from '@grpc/grpc-js';
-import { clientChannelOptions, createClientCredentials, type TlsMaterial } from '../pki/index.ts';
+import {
+  clientChannelOptions,
+  createClientCredentials,
+  LiveTlsMaterial,
+  type TlsMaterial,
+} from '../pki/index.ts';
 import { ConfChangeType, type ConfState, type RaftStatus, Role } from '../raft/index.ts';
 import { RaftTransport, RpcError } from '../rpc/index.ts';
 import { NodeFileSystem, RaftStorage } from '../storage/index.ts';
-import type { Change } from '../store/index.ts';
+import type { Change, Watcher } from '../store/index.ts';
 import { CaServer } from './ca-server.ts';
 import { ClusterState } from './cluster-state.ts';
-import { addressOfRaftMember, type ManagerAddress, managerAddresses } from './cluster-view.ts';
+import {
+  addressOfRaftMember,
+  clusterObject,
+  type ManagerAddress,
+  managerAddresses,
+} from './cluster-view.ts';
 import { decodeMemberContext, ManagerServer } from './manager-server.ts';
 import { Orchestration } from './orchestration/index.ts';
 import { ManagerClients } from './peer-clients.ts';
 import { RoleChanger } from './roles.ts';
+import { RootRotationReconciler } from './root-rotation.ts';
 
 const GRPC_PERMISSION_DENIED = 7;
+/** On a leader with other managers: how often reachability and learners are checked. */
 const MEMBERSHIP_CHECK_MS = 1000;
+/** Listeners of leadership changes at most (the dispatcher, a few API streams). */
+const MAX_LEADERSHIP_LISTENERS = 100;
 
 export interface ManagerNodeOptions {
   nodeId: string;
@@ -51,8 +69,18 @@ export class ManagerNode {
   readonly orchestration: Orchestration;
   private readonly transport: RaftTransport;
   private readonly storage: RaftStorage;
+  /** This node's certificate and roots; the Raft transport's new connections use the current ones. */
+  private readonly tls: LiveTlsMaterial;
+  private readonly rootRotation: RootRotationReconciler;
   private membershipTimer: NodeJS.Timeout | null = null;
   private membershipBusy = false;
+  /** Another tending was asked for while one ran. */
+  private membershipAgain = false;
+  private readonly leadershipListeners = new Set<() => void>();
+  private roleChangePending = false;
+  /** Managers and the cluster object: peers to dial, a root rotation to finish. */
+  private storeWatcher: Watcher | null = null;
+  private stopped = false;
 
   constructor(private readonly options: ManagerNodeOptions) {
     const { raftId, tls, clusterId } = options;
@@ -65,12 +93,13 @@ export class ManagerNode {
       kek: options.kek,
       keepEntries: 500,
     });
+    this.tls = new LiveTlsMaterial(tls);
     this.clients = new ManagerClients(tls, clusterId);
     this.transport = new RaftTransport({
       selfId: raftId,
       listen: '',
       onMessage: (message) => this.state.step(message),
-      channelCredentials: createClientCredentials(tls, {
+      channelCredentials: createClientCredentials(this.tls, {
         expectedRole: 'manager',
         expectedClusterId: clusterId,
       }),
@@ -89,15 +118,18 @@ export class ManagerNode {
       tickMs: options.tickMs,
       electionTicks: options.electionTicks,
       heartbeatTicks: options.heartbeatTicks,
-      onSoftState: ({ role, leader }) =>
+      onSoftState: ({ role, leader }) => {
         options.log(
           `raft: ${role}${role === Role.Leader ? '' : `, leader ${leader || 'unknown'}`}`,
-        ),
+        );
+        this.roleChanged();
+      },
       onConfChange: (change) => {
         const context = decodeMemberContext(change.context);
         if (change.type === ConfChangeType.RemoveNode) this.transport.removePeer(change.nodeId);
         else if (context && change.nodeId !== raftId)
           this.transport.addPeer(change.nodeId, context.addr);
+        this.tendMembershipSoon();
       },
       onFatal: options.onFatal,
     });
@@ -130,15 +162,43 @@ export class ManagerNode {
       newId: options.newNodeId,
       log: options.log,
     });
+    this.rootRotation = new RootRotationReconciler({ state: this.state, log: options.log });
     for (const peer of options.initialPeers) {
       if (peer.raftId !== raftId) this.transport.addPeer(peer.raftId, peer.addr);
     }
   }
 
   start(): void {
+    // Watch before the log replays: every manager the store learns of becomes a peer.
+    this.storeWatcher = this.state.store.watch({
+      table: ['nodes', 'cluster'],
+      onEvent: (event) => {
+        this.tendMembershipSoon();
+        if (event.table === 'cluster') this.followRootRotation();
+      },
+    });
     this.state.start();
     this.orchestration.start();
-    this.membershipTimer = setInterval(() => void this.tendMembership(), MEMBERSHIP_CHECK_MS);
+    this.tendMembershipSoon();
+    this.followRootRotation();
+  }
+
+  /**
+   * Calls `listener` after each change of this manager's Raft role or known leader (it reads
+   * the state itself); returns the unsubscribe.
+   */
+  onLeadershipChange(listener: () => void): () => void {
+    if (this.leadershipListeners.size >= MAX_LEADERSHIP_LISTENERS) {
+      throw new Error(`more than ${MAX_LEADERSHIP_LISTENERS} leadership listeners`);
+    }
+    this.leadershipListeners.add(listener);
+    return () => this.leadershipListeners.delete(listener);
+  }
+
+  /** A renewed certificate or a new trust root: connections made from now on use them. */
+  updateTls(material: TlsMaterial): void {
+    this.tls.update(material);
+    this.clients.updateTls(material);
   }
 
   /** Rewraps the Raft data's key with a new key-encryption key (autolock on, key rotated). */
@@ -147,7 +207,13 @@ export class ManagerNode {
   }
 
   async stop(): Promise<void> {
-    if (this.membershipTimer) clearInterval(this.membershipTimer);
+    this.stopped = true;
+    if (this.membershipTimer) clearTimeout(this.membershipTimer);
+    this.membershipTimer = null;
+    this.storeWatcher?.close();
+    this.storeWatcher = null;
+    this.leadershipListeners.clear();
+    this.rootRotation.stop();
     this.orchestration.stop();
     await this.state.stop();
     await this.transport.close();
@@ -182,12 +248,64 @@ export class ManagerNode {
   }
 
   /**
+   * Raft reported a new role or leader. Handled outside the Ready being processed (its
+   * listeners may propose), once for several changes in a row.
+   */
+  private roleChanged(): void {
+    if (this.roleChangePending) return;
+    this.roleChangePending = true;
+    setImmediate(() => {
+      this.roleChangePending = false;
+      if (this.stopped) return;
+      this.orchestration.leadershipChanged();
+      this.followRootRotation();
+      this.tendMembershipSoon();
+      for (const listener of this.leadershipListeners) {
+        try {
+          listener();
+        } catch (error) {
+          this.options.log(`leadership listener: ${(error as Error).message}`);
+        }
+      }
+    });
+  }
+
+  /** The root rotation's reconciler runs on the leader while a rotation is under way. */
+  private followRootRotation(): void {
+    const rotating = clusterObject(this.state.store)?.Internal.rootRotation !== undefined;
+    if (!this.stopped && rotating && this.state.isLeader()) this.rootRotation.start();
+    else this.rootRotation.stop();
+  }
+
+  /** Tends the membership now (or right after the tending under way), replacing a pending check. */
+  private tendMembershipSoon(): void {
+    if (this.stopped) return;
+    if (this.membershipBusy) {
+      this.membershipAgain = true;
+      return;
+    }
+    this.scheduleMembership(0);
+  }
+
+  private scheduleMembership(delayMs: number): void {
+    if (this.membershipTimer) clearTimeout(this.membershipTimer);
+    this.membershipTimer = setTimeout(() => {
+      this.membershipTimer = null;
+      void this.tendMembership();
+    }, delayMs);
+  }
+
+  /**
    * Keeps Raft peers in step with the store (addresses of managers after a restart), and on
-   * the leader promotes learners that have caught up with the log.
+   * the leader records managers' reachability and promotes learners that have caught up with
+   * the log. Runs again every MEMBERSHIP_CHECK_MS only while this manager leads others: a lone
+   * manager or a follower waits for the next change.
    */
   private async tendMembership(): Promise<void> {
-    if (this.membershipBusy) return;
+    if (this.membershipBusy || this.stopped) return;
     this.membershipBusy = true;
+    this.membershipAgain = false;
+    let watching = false;
     try {
       for (const manager of managerAddresses(this.state.store)) {
         if (manager.raftId !== this.options.raftId)
@@ -195,6 +313,7 @@ export class ManagerNode {
       }
       if (!this.state.isLeader()) return;
       const status = this.state.raft.status();
+      watching = status.voters.length > 1 || status.learners.length > 0;
       await this.recordReachability(status);
       for (const learner of status.learners) {
         const progress = status.progress.get(learner);
@@ -205,9 +324,13 @@ export class ManagerNode {
       }
     } catch (error) {
       this.options.log(`membership: ${(error as Error).message}`);
+      watching = true;
     } finally {
       this.membershipBusy = false;
     }
+    if (this.stopped) return;
+    if (this.membershipAgain) this.scheduleMembership(0);
+    else if (watching) this.scheduleMembership(MEMBERSHIP_CHECK_MS);
   }
 }
 

@@ -50,8 +50,10 @@ export class RoleChanger {
 
   private async demote(node: Node, version: number): Promise<void> {
     const { state } = this.options;
-    const managers = managerAddresses(state.store);
-    if (managers.length <= 1) {
+    // Managers with a Raft seat other than this node (a node promoted a moment ago may have
+    // none yet: demoting it only takes the role back).
+    const others = managerAddresses(state.store).filter((m) => m.nodeId !== node.ID);
+    if (others.length === 0) {
       throw new RoleChangeError('attempting to demote the last manager of the swarm');
     }
     const cluster = clusterObject(state.store)!;

@@ -43,11 +43,20 @@ export const clusterProtoDescriptor = {
                 rootBundlePem: { type: 'string', id: 2 },
               },
             },
+            CaStatusRequest: { fields: { trustRootPem: { type: 'string', id: 1 } } },
+            CaStatusResponse: {
+              fields: {
+                trustRootPem: { type: 'string', id: 1 },
+                issuerCertPem: { type: 'string', id: 2 },
+                rotationInProgress: { type: 'bool', id: 3 },
+              },
+            },
             CA: {
               methods: {
                 GetRootCertificate: { requestType: 'Empty', responseType: 'RootCaResponse' },
                 Join: { requestType: 'JoinRequest', responseType: 'JoinResponse' },
                 Renew: { requestType: 'RenewRequest', responseType: 'RenewResponse' },
+                Status: { requestType: 'CaStatusRequest', responseType: 'CaStatusResponse' },
               },
             },
             ProposeRequest: { fields: { batch: { type: 'bytes', id: 1 } } },
@@ -80,6 +89,7 @@ export const clusterProtoDescriptor = {
                 description: { type: 'bytes', id: 1 },
                 addr: { type: 'string', id: 2 },
                 taskStatuses: { type: 'bytes', id: 3 },
+                statusMessage: { type: 'string', id: 4 },
               },
             },
             SessionReply: {
@@ -90,6 +100,7 @@ export const clusterProtoDescriptor = {
                 assignments: { type: 'bytes', id: 4 },
                 role: { type: 'string', id: 5 },
                 logSubscriptions: { type: 'bytes', id: 6 },
+                mesh: { type: 'bytes', id: 7 },
               },
             },
             Dispatcher: {
@@ -138,6 +149,26 @@ export const clusterProtoDescriptor = {
                   requestType: 'PublishLogsRequest',
                   requestStream: true,
                   responseType: 'Empty',
+                },
+              },
+            },
+            MeshFrame: {
+              fields: {
+                taskId: { type: 'string', id: 1 },
+                targetPort: { type: 'uint32', id: 2 },
+                protocol: { type: 'string', id: 3 },
+                data: { type: 'bytes', id: 4 },
+                accepted: { type: 'bool', id: 5 },
+                error: { type: 'string', id: 6 },
+              },
+            },
+            Mesh: {
+              methods: {
+                Connect: {
+                  requestType: 'MeshFrame',
+                  requestStream: true,
+                  responseType: 'MeshFrame',
+                  responseStream: true,
                 },
               },
             },

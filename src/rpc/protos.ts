@@ -48,9 +48,9 @@ export function kvServiceDefinition(): grpc.ServiceDefinition {
   return kv;
 }
 
-/** A service of proto/cluster.proto: 'CA', 'Manager', 'Dispatcher' or 'Logs'. */
+/** A service of proto/cluster.proto: 'CA', 'Manager', 'Dispatcher', 'Logs' or 'Mesh'. */
 export function clusterServiceDefinition(
-  name: 'CA' | 'Manager' | 'Dispatcher' | 'Logs',
+  name: 'CA' | 'Manager' | 'Dispatcher' | 'Logs' | 'Mesh',
 ): grpc.ServiceDefinition {
   let definition = cluster.get(name);
   if (!definition) {

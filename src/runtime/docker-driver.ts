@@ -12,6 +12,7 @@ import Dockerode from 'dockerode';
 import { EventStream, NODE_ID_LABEL, TASK_ID_LABEL } from './docker-events.ts';
 import { FrameParser, TtyLineParser } from './docker-logs.ts';
 import { toCreateOptions } from './docker-spec.ts';
+import { DockerNetworks, dockerNetworkName } from './docker-networks.ts';
 import { type EngineContainerInfo, phaseOf, statusFromInspect } from './docker-status.ts';
 import {
   type LogEntry,
@@ -108,6 +109,8 @@ export class DockerDriver implements RuntimeDriver {
   /** Image checks (and pulls) in flight, shared by the tasks that wait for them. */
   private readonly preparing = new Map<string, Promise<void>>();
   private closed = false;
+  /** The local bridges of the swarm networks tasks join. */
+  private readonly networks: DockerNetworks;
 
   constructor(options: DockerDriverOptions = {}) {
     this.logger = options.logger ?? silentLogger;
@@ -118,6 +121,7 @@ export class DockerDriver implements RuntimeDriver {
       socketPath: options.socketPath ?? DEFAULT_DOCKER_SOCKET,
       agent: this.agent,
     } as Dockerode.DockerOptions);
+    this.networks = new DockerNetworks(this.docker);
     this.listeners = new StatusListeners((error) =>
       this.logger.warn(`docker: a watch listener threw: ${errorText(error)}`),
     );
@@ -140,6 +144,7 @@ export class DockerDriver implements RuntimeDriver {
   }
 
   async prepare(spec: RunSpec, signal?: AbortSignal): Promise<void> {
+    await Promise.all((spec.networks ?? []).map((network) => this.networks.ensure(network)));
     const image = spec.container.Image;
     // Many tasks of one service prepare at once: one look at the engine (or one pull) serves
     // them all.
@@ -313,6 +318,7 @@ export class DockerDriver implements RuntimeDriver {
         options as unknown as Dockerode.ContainerCreateOptions,
       );
       this.containerIds.set(spec.taskId, container.id);
+      await this.connectNetworks(spec, container.id);
       return { id: container.id, adopted: false };
     } catch (error) {
       const code = statusCodeOf(error);
@@ -324,6 +330,23 @@ export class DockerDriver implements RuntimeDriver {
         `creating container for task ${spec.taskId}: ${engineMessage(error)}`,
         code === undefined || code >= 500,
       );
+    }
+  }
+
+  /** The task's swarm networks after the first (create takes one), before it starts. */
+  private async connectNetworks(spec: RunSpec, id: string): Promise<void> {
+    for (const network of (spec.networks ?? []).slice(1)) {
+      try {
+        await this.networks.ensure(network);
+        await this.docker.getNetwork(dockerNetworkName(network)).connect({
+          Container: id,
+          EndpointConfig: { IPAMConfig: { IPv4Address: network.address } },
+        });
+      } catch (error) {
+        throw new RuntimeError(
+          `connecting task ${spec.taskId} to network ${network.name}: ${engineMessage(error)}`,
+        );
+      }
     }
   }
 

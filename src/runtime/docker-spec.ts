@@ -8,8 +8,11 @@
 // - Durations (StopGracePeriod, Healthcheck) are nanoseconds in both APIs; StopTimeout is whole
 //   seconds, rounded up.
 // - Restart policy "no": the agent decides about restarts, never the engine.
-// Secrets, configs and networks are attached by the agent, not here.
+// - Secrets and configs (RunSpec.files, written by the agent in its memory-backed directory with
+//   their uid, gid and mode) are bind-mounted read-only at their targets.
+// Networks are attached by the agent, not here.
 import type { Mount } from '../store/index.ts';
+import { dockerNetworkName } from './docker-networks.ts';
 import type { RunSpec } from './driver.ts';
 
 /** The Engine API's Mount, as HostConfig.Mounts takes it. */
@@ -49,6 +52,8 @@ export interface EngineHostConfig {
   DnsSearch?: string[];
   DnsOptions?: string[];
   GroupAdd?: string[];
+  PortBindings?: Record<string, { HostIp?: string; HostPort: string }[]>;
+  NetworkMode?: string;
 }
 
 /** The Engine API's container create body (API 1.41) for a swarm task. */
@@ -73,7 +78,11 @@ export interface EngineCreateOptions {
     Retries?: number;
     StartPeriod?: number;
   };
+  ExposedPorts?: Record<string, Record<string, never>>;
   HostConfig: EngineHostConfig;
+  NetworkingConfig?: {
+    EndpointsConfig: Record<string, { IPAMConfig?: { IPv4Address: string } }>;
+  };
 }
 
 const NANOS_PER_SECOND = 1e9;
@@ -104,6 +113,28 @@ export function toCreateOptions(spec: RunSpec): EngineCreateOptions {
     options.StopTimeout = Math.ceil(c.StopGracePeriod / NANOS_PER_SECOND);
   }
   if (c.Healthcheck !== undefined) options.Healthcheck = { ...c.Healthcheck };
+  // The first swarm network at create; the driver connects the others before start.
+  const first = spec.networks?.[0];
+  if (first !== undefined) {
+    options.HostConfig.NetworkMode = dockerNetworkName(first);
+    options.NetworkingConfig = {
+      EndpointsConfig: {
+        [dockerNetworkName(first)]: { IPAMConfig: { IPv4Address: first.address } },
+      },
+    };
+  }
+  // Host-mode published ports: the engine binds them on this node only.
+  if (spec.hostPorts !== undefined && spec.hostPorts.length > 0) {
+    options.ExposedPorts = {};
+    options.HostConfig.PortBindings = {};
+    for (const port of spec.hostPorts) {
+      const key = `${port.target}/${port.protocol}`;
+      options.ExposedPorts[key] = {};
+      const bindings = options.HostConfig.PortBindings[key] ?? [];
+      bindings.push({ HostPort: String(port.published) });
+      options.HostConfig.PortBindings[key] = bindings;
+    }
+  }
   return options;
 }
 
@@ -114,6 +145,11 @@ function hostConfig(spec: RunSpec): EngineHostConfig {
   if (c.ReadOnly) host.ReadonlyRootfs = true;
   if (c.Privileged) host.Privileged = true;
   if (c.Mounts !== undefined && c.Mounts.length > 0) host.Mounts = c.Mounts.map(toEngineMount);
+  // Secrets and configs: the agent's memory-backed files, read-only at their targets.
+  for (const file of spec.files?.entries ?? []) {
+    host.Mounts ??= [];
+    host.Mounts.push({ Type: 'bind', Source: file.source, Target: file.target, ReadOnly: true });
+  }
   const limits = spec.resources?.Limits;
   if (limits?.NanoCPUs) host.NanoCpus = limits.NanoCPUs;
   if (limits?.MemoryBytes) host.Memory = limits.MemoryBytes;
@@ -130,6 +166,11 @@ function hostConfig(spec: RunSpec): EngineHostConfig {
   if (extraHosts.length > 0) host.ExtraHosts = extraHosts;
   const dns = c.DNSConfig;
   if (dns?.Nameservers?.length) host.Dns = [...dns.Nameservers];
+  else if (spec.networks?.length) {
+    // The mesh's DNS server on each network's gateway: the engine's embedded DNS forwards to
+    // it what it does not know itself (service names, tasks.NAME, the outside world).
+    host.Dns = spec.networks.map((network) => network.gateway);
+  }
   if (dns?.Search?.length) host.DnsSearch = [...dns.Search];
   if (dns?.Options?.length) host.DnsOptions = [...dns.Options];
   return host;

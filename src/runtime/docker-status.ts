@@ -20,7 +20,25 @@ export interface EngineContainerState {
 export interface EngineContainerInfo {
   Id: string;
   State: EngineContainerState;
-  Config?: { Tty?: boolean; Labels?: Record<string, string> | null };
+  Config?: {
+    Tty?: boolean;
+    Labels?: Record<string, string> | null;
+    ExposedPorts?: Record<string, unknown> | null;
+  };
+  NetworkSettings?: {
+    IPAddress?: string;
+    Networks?: Record<string, { IPAddress?: string } | null> | null;
+  };
+}
+
+/** The container's address on its (first) network, where the mesh reaches its ports. */
+export function addressOf(info: EngineContainerInfo): string | undefined {
+  const settings = info.NetworkSettings;
+  if (settings?.IPAddress) return settings.IPAddress;
+  for (const network of Object.values(settings?.Networks ?? {})) {
+    if (network?.IPAddress) return network.IPAddress;
+  }
+  return undefined;
 }
 
 /** The engine's container states: created, running, paused, restarting, removing, exited, dead. */
@@ -62,6 +80,10 @@ export function statusFromInspect(taskId: string, info: EngineContainerInfo): Ru
     health: healthOf(state.Health?.Status),
   };
   if (phase === 'running' && state.Pid !== undefined && state.Pid > 0) status.pid = state.Pid;
+  const address = phase === 'running' ? addressOf(info) : undefined;
+  if (address !== undefined) status.address = address;
+  const exposed = Object.keys(info.Config?.ExposedPorts ?? {});
+  if (exposed.length > 0) status.exposedPorts = exposed.sort();
   const startedAt = presentTime(state.StartedAt);
   if (startedAt !== undefined) status.startedAt = startedAt;
   if (phase === 'exited') {

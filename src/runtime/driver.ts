@@ -28,6 +28,57 @@ export interface RunSpec {
   labels: Labels;
   /** Extra environment (e.g. the exec runtime's assigned port); appended to container.Env. */
   env?: string[];
+  /**
+   * Host-mode published ports: the docker runtime binds them on this node; an exec task is
+   * told the published port in its environment and binds it itself.
+   */
+  hostPorts?: { target: number; published: number; protocol: 'tcp' | 'udp' | 'sctp' }[];
+  /** The swarm networks the task joins (a container gets its address on each). */
+  networks?: TaskNetwork[];
+  /** The task's secret and config files, materialised by the agent; absent when it has none. */
+  files?: TaskFiles;
+}
+
+/**
+ * A secret or config file of a task, already written by the agent in its memory-backed
+ * directory (never on disk). Drivers only point the task at it: docker bind-mounts `source` at
+ * `target` read-only; exec hands the task the directory that holds it.
+ */
+export interface TaskFile {
+  kind: 'secret' | 'config';
+  /** Absolute host path of the file. */
+  source: string;
+  /** Absolute path the task sees it at in a container: /run/secrets/<name>, a config's target. */
+  target: string;
+  uid: number;
+  gid: number;
+  mode: number;
+}
+
+/**
+ * Where a task's files are: `secretsDir` holds the secrets by their reference target (relative
+ * to /run/secrets, or an absolute target without its leading '/'), `configsDir` the configs by
+ * their target the same way. The exec runtime names the two directories in the task's
+ * environment as SHOAL_SECRETS_DIR and SHOAL_CONFIGS_DIR.
+ */
+export interface TaskFiles {
+  secretsDir: string;
+  configsDir: string;
+  entries: TaskFile[];
+}
+
+/**
+ * A swarm network on this node: the docker runtime makes it a local bridge with the network's
+ * subnet and gateway (the mesh serves DNS and virtual IPs on that bridge).
+ */
+export interface TaskNetwork {
+  id: string;
+  name: string;
+  subnet: string;
+  gateway: string;
+  /** The task's address on it, without prefix length. */
+  address: string;
+  internal?: boolean;
 }
 
 /** What a driver knows about a task it runs (or ran). */
@@ -47,6 +98,10 @@ export interface RuntimeStatus {
   /** RFC 3339. */
   startedAt?: string;
   finishedAt?: string;
+  /** Where the task's ports answer (a container's address on its network); exec: none. */
+  address?: string;
+  /** Ports the container exposes (its image's and its own), as "80/tcp". */
+  exposedPorts?: string[];
   /** Why it could not run or why it exited abnormally (OOM, start failure), for the task's Err. */
   error?: string;
 }

@@ -22,3 +22,4 @@ export {
 } from './driver.ts';
 export { EXIT_UNKNOWN_ERROR, ExecDriver, type ExecDriverOptions } from './exec-driver.ts';
 export type { RuntimeLogger } from './logger.ts';
+export { bridgeNameOf, dockerNetworkName } from './docker-networks.ts';

@@ -40,7 +40,15 @@ export interface ClusterSpec {
     HeartbeatTick: number;
   };
   Dispatcher: { HeartbeatPeriod: number };
-  CAConfig: { NodeCertExpiry: number; ForceRotate?: number };
+  CAConfig: {
+    NodeCertExpiry: number;
+    /** Incremented to rotate the root CA to a fresh one (`swarm ca --rotate`). */
+    ForceRotate?: number;
+    /** A root to rotate to (PEM): accepted by the API, never stored in the spec. */
+    SigningCACert?: string;
+    /** Its key (PEM): accepted by the API, never stored in the spec. */
+    SigningCAKey?: string;
+  };
   TaskDefaults: { LogDriver?: { Name: string; Options?: Record<string, string> } };
   EncryptionConfig: { AutoLockManagers: boolean };
 }
@@ -56,6 +64,12 @@ export interface ClusterInternal {
   raftIds: Record<string, number>;
   /** The key that unlocks managers when autolock is on (SWMKEY-1-...); new managers get it here. */
   unlockKey?: string;
+  /**
+   * A root CA rotation under way (Docker shows RootRotationInProgress): the new root, its key
+   * and its certificate cross-signed by the current root. Ends when every node holds a
+   * certificate from the new root; the new root then replaces TLSInfo.TrustRoot.
+   */
+  rootRotation?: { caCertPem: string; caKeyPem: string; crossSignedPem: string };
 }
 
 /** Docker's Swarm object (ClusterInfo plus JoinTokens), with Shoal's internal part. */
@@ -141,6 +155,11 @@ export interface PortConfig {
   TargetPort: number;
   PublishedPort?: number;
   PublishMode?: 'ingress' | 'host';
+  /**
+   * Shoal extension (moby#25526): the routing mesh sends a PROXY protocol v2 header to the
+   * task first, so it sees the client's address.
+   */
+  ProxyProtocol?: 'v2';
 }
 
 /** Docker's Mount (API 1.41). */
@@ -313,6 +332,11 @@ export interface TaskStatus {
   Err?: string;
   ContainerStatus?: { ContainerID?: string; PID?: number; ExitCode?: number };
   PortStatus?: { Ports?: PortConfig[] };
+  /**
+   * Shoal's: the ports the task's container exposes ("80/tcp"), from its image; the mesh
+   * serves them on the service's virtual IP and task addresses.
+   */
+  ExposedPorts?: string[];
 }
 
 export interface Task extends Meta {
@@ -328,7 +352,10 @@ export interface Task extends Meta {
   Status: TaskStatus;
   /** Indexed. */
   DesiredState: TaskState;
-  NetworksAttachments?: { Network: Record<string, unknown>; Addresses: string[] }[];
+  /** Set by the allocator before the task leaves NEW: its address on each of its networks. */
+  NetworksAttachments?: NetworkAttachment[];
+  /** The service's endpoint when the task was made (swarmkit's field): its ports. */
+  Endpoint?: { Spec?: { Mode?: 'vip' | 'dnsrr'; Ports?: PortConfig[] }; Ports?: PortConfig[] };
   JobIteration?: Version;
   /** The service's SpecVersion the task was made from (swarmkit's field, not Docker's). */
   SpecVersion?: Version;
@@ -343,20 +370,54 @@ export interface Task extends Meta {
 
 // ----------------------------------------------------------------- networks, secrets, configs
 
+/** One address range of a network (Docker's swarm IPAMConfig). */
+export interface IPAMConfig {
+  Subnet?: string;
+  /** Addresses are handed out from here (the whole subnet when absent). */
+  Range?: string;
+  Gateway?: string;
+}
+
+export interface IPAMOptions {
+  Driver?: { Name: string; Options?: Record<string, string> };
+  Configs?: IPAMConfig[];
+}
+
+/** Docker's swarm NetworkSpec. Names are unique, case-insensitively. */
+export interface NetworkSpec {
+  Name: string;
+  Labels: Labels;
+  DriverConfiguration?: { Name: string; Options?: Record<string, string> };
+  IPv6Enabled?: boolean;
+  Internal?: boolean;
+  Attachable?: boolean;
+  Ingress?: boolean;
+  /** As the user asked (a subnet, range, gateway), or absent to let the allocator choose. */
+  IPAMOptions?: IPAMOptions;
+  Scope?: string;
+}
+
+/**
+ * Docker's swarm Network: the spec, plus what the allocator decided when the network was
+ * created (DriverState with its VXLAN id, IPAMOptions with its subnet and gateway).
+ */
 export interface Network extends Meta {
-  Spec: {
-    Name: string;
-    Labels: Labels;
-    DriverConfiguration?: { Name: string; Options?: Record<string, string> };
-    IPv6Enabled?: boolean;
-    Internal?: boolean;
-    Attachable?: boolean;
-    Ingress?: boolean;
-    IPAMOptions?: Record<string, unknown>;
-    Scope?: string;
-  };
+  Spec: NetworkSpec;
   DriverState?: { Name: string; Options?: Record<string, string> };
-  IPAMOptions?: Record<string, unknown>;
+  IPAMOptions?: IPAMOptions;
+  /**
+   * Shoal's, never shown: where the allocator's next address search starts, so an address
+   * just released is not handed out again at once (serial allocation, as Docker's IPAM).
+   */
+  NextAddress?: string;
+}
+
+/** A task's place on one network (Docker's NetworkAttachment). */
+export interface NetworkAttachment {
+  /** The network as Docker shows it (without Shoal's NextAddress). */
+  Network: Omit<Network, 'NextAddress'>;
+  /** 'a.b.c.d/prefix'. */
+  Addresses: string[];
 }
 
 export interface Secret extends Meta {

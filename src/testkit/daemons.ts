@@ -87,6 +87,8 @@ export class DaemonProcesses {
         `unix://${daemon.socket}`,
         '--hostname',
         daemon.name,
+        // Daemons sharing the machine's network publish on their own loopback address.
+        ...(daemon.enter.length === 0 ? ['--ingress-addr', daemon.ip] : []),
         ...this.daemonArgs,
       ],
       daemon.log,

@@ -26,6 +26,8 @@ export interface TaskRunnerContext {
   report: (taskId: string, status: TaskStatus) => void;
   now: () => number;
   log: (line: string) => void;
+  /** Before a running task is stopped: the mesh takes it out of rotation and drains it. */
+  beforeStop?: (taskId: string, graceMs: number) => Promise<void>;
 }
 
 function hasHealthcheck(task: Task): boolean {
@@ -68,6 +70,11 @@ export class TaskRunner {
     return this.status;
   }
 
+  /** What the runtime last said of the task (its address, for the mesh). */
+  get runtimeStatus(): RuntimeStatus | null {
+    return this.runtime;
+  }
+
   /** The manager's latest copy of the task (its desired state). */
   update(task: Task): void {
     this.task = task;
@@ -92,6 +99,7 @@ export class TaskRunner {
     this.closed = true;
     const driver = this.ctx.driver;
     if (typeof driver === 'string') return;
+    if (this.status.State === 'running') await this.drain();
     await driver.stop(this.task.ID, this.graceMs());
     await driver.remove(this.task.ID);
   }
@@ -140,8 +148,26 @@ export class TaskRunner {
         ...(runtime.exitCode !== undefined ? { ExitCode: runtime.exitCode } : {}),
       };
     }
+    if (state === 'running' && runtime?.exposedPorts?.length) {
+      status.ExposedPorts = [...runtime.exposedPorts];
+    }
+    if (state === 'running') {
+      const hostPorts = (this.task.Endpoint?.Ports ?? []).filter(
+        (port) => port.PublishMode === 'host' && port.PublishedPort,
+      );
+      if (hostPorts.length > 0) status.PortStatus = { Ports: hostPorts.map((p) => ({ ...p })) };
+    }
     this.status = status;
     this.ctx.report(this.task.ID, status);
+  }
+
+  /** Out of rotation first; its open connections get up to the stop grace period. */
+  private async drain(): Promise<void> {
+    try {
+      await this.ctx.beforeStop?.(this.task.ID, this.graceMs());
+    } catch (error) {
+      this.ctx.log(`agent: task ${this.task.ID}: draining: ${(error as Error).message}`);
+    }
   }
 
   private graceMs(): number {
@@ -157,6 +183,7 @@ export class TaskRunner {
     const driver = this.ctx.driver;
     if (isAfter(desired, 'complete')) {
       if (typeof driver !== 'string' && this.runtime && this.runtime.phase !== 'missing') {
+        if (state === 'running') await this.drain();
         await driver.stop(this.task.ID, this.graceMs());
         this.runtime = await driver.inspect(this.task.ID);
       }

@@ -6,13 +6,23 @@
 // task left the set. After a restart the persisted set is loaded first, so tasks keep being
 // supervised while no manager answers, and runtime objects are adopted, never duplicated.
 // Status changes are handed to `report`; `statuses()` gives them all again for a new session.
+// Secrets and configs in a set are held in memory only (tasks.json has the tasks alone) and
+// written per task to memory-backed files (task-file-store.ts), removed once the task ended
+// or left the node.
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AssignmentSet, TaskStatusUpdate } from '../../manager/dispatcher/task-protocol.ts';
+import type { Endpoint, LocalEndpoints } from '../../mesh/index.ts';
+import { isAfter } from '../../orchestrator/task-states.ts';
+import type { RunSpec } from '../../runtime/driver.ts';
 import { type RuntimeDriver, type RuntimeStatus, runtimeOf } from '../../runtime/driver.ts';
 import { missingStatus } from '../../runtime/status.ts';
 import type { RuntimeName, Task, TaskStatus } from '../../store/index.ts';
+import { describeNode } from '../description.ts';
 import { runSpecOf } from './run-spec.ts';
+import { TaskFileStore } from './task-file-store.ts';
+import { taskNetworks } from './task-networks.ts';
+import { TaskPorts } from './task-ports.ts';
 import { TaskRunner } from './task-runner.ts';
 
 export const TASKS_FILE = 'tasks.json';
@@ -28,9 +38,13 @@ export interface WorkerOptions {
   report: (updates: TaskStatusUpdate[]) => void;
   now?: () => number;
   log?: (line: string) => void;
+  /** Called before a running task is stopped (the mesh drains it); bounded by `graceMs`. */
+  beforeStop?: (taskId: string, graceMs: number) => Promise<void>;
+  /** Memory-backed root for tasks' secret and config files (default: see memory-dir.ts). */
+  filesRoot?: string;
 }
 
-export class Worker {
+export class Worker implements LocalEndpoints {
   private readonly runners = new Map<string, TaskRunner>();
   private readonly unwatch: (() => void)[] = [];
   private readonly log: (line: string) => void;
@@ -45,9 +59,49 @@ export class Worker {
   private cleaned = false;
   private stopped = false;
 
+  private readonly ports: TaskPorts;
+  private readonly files: TaskFileStore;
+  /** A set came from a manager since the start (so it held the tasks' objects). */
+  private heardFromManager = false;
+
   constructor(private readonly options: WorkerOptions) {
     this.log = options.log ?? (() => {});
     this.now = options.now ?? Date.now;
+    this.ports = new TaskPorts(options.dir, this.log);
+    const platform = describeNode({ version: '' }).Platform;
+    this.files = new TaskFileStore({
+      nodeId: options.nodeId,
+      ...(options.filesRoot ? { root: options.filesRoot } : {}),
+      facts: () => ({ nodeId: options.nodeId, hostname: options.hostname, platform }),
+      log: this.log,
+    });
+  }
+
+  /** Where a running task of this node answers on `targetPort` (the routing mesh asks). */
+  endpoint(taskId: string, targetPort: number): Endpoint | string {
+    const runner = this.runners.get(taskId);
+    if (runner === undefined) return `task ${taskId} is not on this node`;
+    if (runner.current().State !== 'running') return `task ${taskId} is not running`;
+    const exec = this.ports.execEndpoint(taskId, targetPort);
+    if (exec !== undefined) return exec;
+    const address = runner.runtimeStatus?.address;
+    if (address === undefined) return `task ${taskId} has no address for port ${targetPort}`;
+    return { host: address, port: targetPort };
+  }
+
+  private specOf(task: Task, node: { nodeId: string; hostname: string }): RunSpec {
+    const spec = runSpecOf(task, node);
+    const env = this.ports.env(task.ID);
+    if (env.length > 0) spec.env = [...(spec.env ?? []), ...env];
+    const hostPorts = this.ports.hostPorts(task);
+    if (hostPorts.length > 0) spec.hostPorts = hostPorts;
+    if (runtimeOf(spec.container) === 'docker') {
+      const networks = taskNetworks(task);
+      if (networks.length > 0) spec.networks = networks;
+    }
+    const files = this.files.materialise(task);
+    if (files !== undefined) spec.files = files;
+    return spec;
   }
 
   /**
@@ -104,18 +158,23 @@ export class Worker {
     }
     this.ready = this.ready.then(() => {
       if (this.stopped) return;
-      this.persist(set);
+      this.heardFromManager = true;
+      this.files.hold(set);
+      this.persist({ tasks: set.tasks });
       this.apply(set);
       if (!this.cleaned) {
         this.cleaned = true;
-        void this.removeStrays(new Set(set.tasks.map((task) => task.ID)));
+        const keep = new Set(set.tasks.map((task) => task.ID));
+        this.files.retain(keep);
+        void this.removeStrays(keep);
       }
     });
   }
 
   /**
    * Stops and removes every task of this node (the node leaves the swarm): those supervised
-   * and any the runtimes still hold. Forgets the persisted set.
+   * and any the runtimes still hold, with their secret and config files. Forgets the persisted
+   * set.
    */
   async removeAll(): Promise<void> {
     const runners = [...this.runners.values()];
@@ -128,6 +187,7 @@ export class Worker {
       ),
     );
     await this.removeStrays(new Set());
+    this.files.removeAll();
     rmSync(join(this.options.dir, TASKS_FILE), { force: true });
     this.persisted = '';
   }
@@ -172,11 +232,13 @@ export class Worker {
       if (runner) runner.update(task);
       else this.add(task);
     }
+    this.ports.retain(listed);
     for (const [id, runner] of this.runners) {
       if (listed.has(id)) continue;
       this.runners.delete(id);
       runner
         .remove()
+        .then(() => this.files.remove(id))
         .catch((error: Error) => this.log(`agent: removing task ${id}: ${error.message}`));
     }
   }
@@ -195,14 +257,25 @@ export class Worker {
     const runner = new TaskRunner(task, {
       driver,
       runtime: known,
-      spec: () => runSpecOf(task, node),
-      report: (taskId: string, status: TaskStatus) =>
-        this.options.report([{ ID: taskId, Status: status }]),
+      spec: () => this.specOf(task, node),
+      ...(this.options.beforeStop ? { beforeStop: this.options.beforeStop } : {}),
+      report: (taskId: string, status: TaskStatus) => {
+        // An ended task's process is gone: its secrets and configs need not stay around.
+        if (isAfter(status.State, 'running')) this.files.remove(taskId);
+        this.options.report([{ ID: taskId, Status: status }]);
+      },
       now: this.now,
       log: this.log,
     });
     this.runners.set(task.ID, runner);
-    runner.kick();
+    // Exec tasks learn their ports in their environment: assigned before the first step.
+    void this.ports
+      .assign(task)
+      .catch((error: Error) => this.log(`agent: task ${task.ID}: no port: ${error.message}`))
+      // A task resumed before a manager sent its secrets and configs again waits for them.
+      .finally(() => {
+        if (this.heardFromManager || this.files.available(task)) runner.kick();
+      });
   }
 
   /** Runtime objects of tasks this node no longer has (removed while the agent was away). */

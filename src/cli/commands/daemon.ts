@@ -7,6 +7,11 @@ interface DaemonFlags {
   host?: string;
   hostname?: string;
   docker: string;
+  ingressAddr?: string;
+  tlsListen?: string;
+  tlsCa?: string;
+  tlsCert?: string;
+  tlsKey?: string;
 }
 
 export function registerDaemon(program: Command, version: string): void {
@@ -21,6 +26,14 @@ export function registerDaemon(program: Command, version: string): void {
       "the Docker Engine's socket tasks run on ('none': exec tasks only)",
       '/var/run/docker.sock',
     )
+    .option(
+      '--ingress-addr <ip>',
+      'the address published ports listen on (default: every address of the node)',
+    )
+    .option('--tls-listen <host:port>', 'also serve the API on TCP with TLS (e.g. 0.0.0.0:2376)')
+    .option('--tls-ca <file>', "accept client certificates of this CA (default: the cluster's)")
+    .option('--tls-cert <file>', 'TLS server certificate (default: issued by the cluster CA)')
+    .option('--tls-key <file>', 'TLS server key (with --tls-cert)')
     .action(async (flags: DaemonFlags) => {
       const log = (line: string) => console.log(`${new Date().toISOString()} ${line}`);
       // Loaded here so that client commands start without the daemon's code.
@@ -30,6 +43,17 @@ export function registerDaemon(program: Command, version: string): void {
         socketPath: socketPathOf(flags.host ?? program.opts().host),
         ...(flags.hostname ? { hostname: flags.hostname } : {}),
         dockerSocket: flags.docker === 'none' ? null : flags.docker.replace(/^unix:\/\//, ''),
+        ...(flags.ingressAddr ? { ingressHost: flags.ingressAddr } : {}),
+        ...(flags.tlsListen
+          ? {
+              tls: {
+                listen: flags.tlsListen,
+                ...(flags.tlsCa ? { caFile: flags.tlsCa } : {}),
+                ...(flags.tlsCert ? { certFile: flags.tlsCert } : {}),
+                ...(flags.tlsKey ? { keyFile: flags.tlsKey } : {}),
+              },
+            }
+          : {}),
         version,
         log,
       });

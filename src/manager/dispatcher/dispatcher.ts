@@ -5,7 +5,8 @@
 // description and address) makes its node 'ready' in the store; every later message is a
 // heartbeat, answered with the period to keep (jittered ±10 %), the managers and the node's role.
 // A checker marks nodes silent for longer than the grace (3 periods) 'down', in batched
-// proposals; a node that comes back becomes 'ready' again.
+// proposals; a node that comes back becomes 'ready' again. Told of leadership changes
+// (onLeadershipChange), the checker runs only while this manager leads.
 //
 // Writes go through Raft only when something changed: heartbeats and unchanged statuses never
 // do, so an idle cluster writes nothing to disk. Node writes use the stored Version.Index
@@ -25,6 +26,7 @@ import {
 } from '../../store/index.ts';
 import { type ClusterState, NO_LEADER_MESSAGE } from '../cluster-state.ts';
 import { DEFAULT_GRACE_MULTIPLIER, Heartbeats } from './heartbeats.ts';
+import { MeshFlow } from './mesh-flow.ts';
 import {
   hostOf,
   isUnspecifiedHost,
@@ -32,6 +34,7 @@ import {
   managerToWire,
   parseNodeDescription,
   peerHost,
+  portOf,
   type WireSessionMessage,
   type WireSessionReply,
 } from './protocol.ts';
@@ -62,6 +65,12 @@ export interface DispatcherOptions {
   random?: () => number;
   /** Concurrent sessions at most. Default 10,000. */
   maxSessions?: number;
+  /**
+   * Subscribes to this manager's leadership changes; returns the unsubscribe. Given, the
+   * checker runs only while leading and leadership is checked when it changes; without it
+   * (a bare ClusterState in tests), the checker polls leadership every half period.
+   */
+  onLeadershipChange?: (listener: () => void) => () => void;
   log?: (line: string) => void;
 }
 
@@ -84,6 +93,9 @@ class NotMemberError extends Error {
   }
 }
 
+/** The longest node status message kept. */
+const MAX_STATUS_MESSAGE = 1024;
+
 class Session {
   /** The first message arrived. */
   started = false;
@@ -94,10 +106,14 @@ class Session {
   closed = false;
   /** The host part of the node's address. */
   host = '';
+  /** What the agent says is wrong on its node ('' when nothing). */
+  statusMessage = '';
   /** The last description the agent sent (null: none, keep the stored one). */
   description: NodeDescription | null = null;
   /** The assignment set last sent, as JSON (null: none yet on this session). */
   sentAssignments: string | null = null;
+  /** The mesh table last sent, as JSON (null: none yet on this session). */
+  sentMesh: string | null = null;
 
   constructor(
     readonly nodeId: string,
@@ -117,11 +133,14 @@ export class Dispatcher {
   private readonly log: (line: string) => void;
   private readonly heartbeats: Heartbeats;
   private readonly tasks: TaskFlow;
+  private readonly mesh: MeshFlow;
   private readonly sessions = new Map<string, Session>();
   private readonly pendingDown = new Set<string>();
   /** Node ID → the last write queued for it; writes of one node run one after another. */
   private readonly locks = new Map<string, Promise<void>>();
   private checker: NodeJS.Timeout | null = null;
+  private unsubscribe: (() => void) | null = null;
+  private readonly onLeadershipChange: DispatcherOptions['onLeadershipChange'];
   private leading = false;
   private markingDown = false;
   private checks = 0;
@@ -137,6 +156,7 @@ export class Dispatcher {
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
     this.maxSessions = options.maxSessions ?? DEFAULT_MAX_SESSIONS;
+    this.onLeadershipChange = options.onLeadershipChange;
     this.log = options.log ?? (() => {});
     this.heartbeats = new Heartbeats({
       periodMs: this.heartbeatPeriodMs,
@@ -147,6 +167,7 @@ export class Dispatcher {
       log: this.log,
       onAssignmentsChanged: (nodeIds) => this.pushAssignments(nodeIds),
     });
+    this.mesh = new MeshFlow({ state: this.state, onChanged: () => this.pushMesh() });
   }
 
   /** How long a node may stay silent before it is down. */
@@ -166,7 +187,7 @@ export class Dispatcher {
     if (this.stopped) throw new Error('the dispatcher is stopped');
     if (this.running) return;
     this.running = true;
-    this.checker = setInterval(() => this.check(), Math.max(1, this.heartbeatPeriodMs / 2));
+    if (this.onLeadershipChange) this.unsubscribe = this.onLeadershipChange(() => this.check());
     this.check();
   }
 
@@ -175,6 +196,8 @@ export class Dispatcher {
     if (this.stopped) return;
     this.stopped = true;
     this.running = false;
+    this.unsubscribe?.();
+    this.unsubscribe = null;
     if (this.checker !== null) clearInterval(this.checker);
     this.checker = null;
     for (const session of [...this.sessions.values()]) {
@@ -184,6 +207,7 @@ export class Dispatcher {
     this.heartbeats.clear();
     this.pendingDown.clear();
     this.tasks.stepDown();
+    this.mesh.stepDown();
     this.leading = false;
   }
 
@@ -225,6 +249,7 @@ export class Dispatcher {
       return;
     }
     this.tasks.lead();
+    this.mesh.lead();
     if (this.state.store.get('nodes', nodeId) === undefined) {
       refuse(call, grpc.status.PERMISSION_DENIED, new NotMemberError(nodeId).message);
       return;
@@ -285,6 +310,11 @@ export class Dispatcher {
         canonicalJson(session.description) !== canonicalJson(description);
       session.description = description;
     }
+    const statusMessage = (message.statusMessage ?? '').slice(0, MAX_STATUS_MESSAGE);
+    if (statusMessage !== session.statusMessage) {
+      session.statusMessage = statusMessage;
+      descriptionChanged = true;
+    }
     if (message.taskStatuses.length > 0) {
       try {
         this.tasks.report(nodeId, parseStatuses(message.taskStatuses));
@@ -298,6 +328,10 @@ export class Dispatcher {
       let host = hostOf(message.addr);
       if (isUnspecifiedHost(host)) host = peerHost(session.call.getPeer());
       session.host = host;
+      const port = portOf(message.addr);
+      if (host !== '' && port !== '') {
+        this.mesh.setAddress(nodeId, host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`);
+      }
       void this.register(session);
       return;
     }
@@ -358,7 +392,7 @@ export class Dispatcher {
     return (
       node.Status.State === 'ready' &&
       node.Status.Addr === session.host &&
-      (node.Status.Message ?? '') === '' &&
+      (node.Status.Message ?? '') === session.statusMessage &&
       (session.description === null ||
         canonicalJson(node.Description) === canonicalJson(this.descriptionFor(node, session)))
     );
@@ -378,7 +412,11 @@ export class Dispatcher {
             object: {
               ...node,
               Description: this.descriptionFor(node, session),
-              Status: { State: 'ready', Addr: session.host },
+              Status: {
+                State: 'ready',
+                Addr: session.host,
+                ...(session.statusMessage ? { Message: session.statusMessage } : {}),
+              },
             },
             expectedVersion: node.Version.Index,
           },
@@ -397,12 +435,16 @@ export class Dispatcher {
     if (session.closed) return;
     const assignments = this.tasks.assignmentsJson(session.nodeId);
     const changed = assignments !== session.sentAssignments;
-    if (onlyIfChanged && !changed) return;
+    const mesh = this.mesh.current();
+    const meshChanged = mesh !== session.sentMesh;
+    if (onlyIfChanged && !changed && !meshChanged) return;
     try {
-      session.call.write(
-        this.replyOf(node.Spec.Role, '', changed ? Buffer.from(assignments) : EMPTY),
-      );
+      session.call.write({
+        ...this.replyOf(node.Spec.Role, '', changed ? Buffer.from(assignments) : EMPTY),
+        mesh: meshChanged ? Buffer.from(mesh) : EMPTY,
+      });
       session.sentAssignments = assignments;
+      session.sentMesh = mesh;
     } catch {
       this.dropped(session);
     }
@@ -437,6 +479,11 @@ export class Dispatcher {
     }
   }
 
+  /** Sends the new mesh table on every session. */
+  private pushMesh(): void {
+    this.pushAssignments(new Set(this.sessions.keys()));
+  }
+
   private replyOf(role: string, leaderAddr: string, assignments = EMPTY): WireSessionReply {
     const period = this.heartbeatPeriodMs;
     return {
@@ -446,6 +493,7 @@ export class Dispatcher {
       assignments,
       role,
       logSubscriptions: EMPTY,
+      mesh: EMPTY,
     };
   }
 
@@ -478,12 +526,14 @@ export class Dispatcher {
     this.checks++;
     const now = this.now();
     const leader = this.state.isLeader();
+    this.armChecker(leader);
     if (!leader) {
       if (this.leading) {
         this.log('dispatcher: no longer the leader; sending agents to the new one');
         this.heartbeats.clear();
         this.pendingDown.clear();
         this.tasks.stepDown();
+        this.mesh.stepDown();
       }
       this.leading = false;
       for (const session of [...this.sessions.values()]) {
@@ -495,6 +545,7 @@ export class Dispatcher {
     if (!this.leading) {
       this.leading = true;
       this.tasks.lead();
+      this.mesh.lead();
       const alive = this.state.store
         .find('nodes', (node) => node.Status.State !== 'down')
         .map((node) => node.ID);
@@ -508,6 +559,17 @@ export class Dispatcher {
       if (session !== undefined) this.close(session, grpc.status.UNAVAILABLE, 'heartbeat expired');
     }
     void this.markDown();
+  }
+
+  /** The checker every half period: always when polling leadership, else only while leading. */
+  private armChecker(leader: boolean): void {
+    const wanted = leader || this.onLeadershipChange === undefined;
+    if (wanted && this.checker === null) {
+      this.checker = setInterval(() => this.check(), Math.max(1, this.heartbeatPeriodMs / 2));
+    } else if (!wanted && this.checker !== null) {
+      clearInterval(this.checker);
+      this.checker = null;
+    }
   }
 
   /** Writes 'down' for the expired nodes, at most MAX_CHANGES_PER_BATCH per proposal. */

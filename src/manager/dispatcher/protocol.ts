@@ -17,6 +17,7 @@ export interface WireSessionMessage {
   description: Uint8Array;
   addr: string;
   taskStatuses: Uint8Array;
+  statusMessage: string;
 }
 
 export interface WireManagerAddress {
@@ -33,6 +34,7 @@ export interface WireSessionReply {
   assignments: Uint8Array;
   role: string;
   logSubscriptions: Uint8Array;
+  mesh: Uint8Array;
 }
 
 /** A SessionReply as the agent hands it on. */
@@ -48,6 +50,8 @@ export interface SessionReply {
   assignments: Uint8Array;
   /** JSON of log subscriptions for this node (src/manager/logs/protocol.ts); empty: none. */
   logSubscriptions: Uint8Array;
+  /** JSON of the routing mesh's table (src/mesh/table.ts); empty when unchanged. */
+  mesh: Uint8Array;
 }
 
 /** The largest description JSON a session accepts. */
@@ -69,6 +73,7 @@ export function replyFromWire(reply: WireSessionReply): SessionReply {
     role: reply.role === 'manager' || reply.role === 'worker' ? reply.role : '',
     assignments: reply.assignments ?? new Uint8Array(),
     logSubscriptions: reply.logSubscriptions ?? new Uint8Array(),
+    mesh: reply.mesh ?? new Uint8Array(),
   };
 }
 
@@ -86,6 +91,12 @@ export function hostOf(address: string): string {
   if (colons === 1) rest = rest.slice(0, rest.indexOf(':'));
   // More than one colon without brackets: a bare IPv6 address.
   return rest;
+}
+
+/** The port part of `host:port` or `[v6]:port`; '' when there is none. */
+export function portOf(address: string): string {
+  const match = /(?:^[^:]*|\]):(\d{1,5})$/.exec(address.trim());
+  return match ? match[1]! : '';
 }
 
 /**

@@ -430,3 +430,20 @@ export function parseServiceArguments(
   command.parse([...argv], { from: 'user' });
   return { values: flagValuesOf(command, specs), operands: command.processedArgs[0] as string[] };
 }
+
+// What `shoal stack` reuses, so a stack's services, tasks and progress read exactly as the
+// service commands show them: the daemon client, the list and ps verbs, and the wait.
+export {
+  apiResolver,
+  type Daemon,
+  DaemonError,
+  daemonError,
+  filtersQuery,
+  isNotFound,
+  type Method,
+  type Query,
+  withServiceDaemon,
+} from './api.ts';
+export { type CommandIo, parseFilters, runList, runPs } from './commands.ts';
+export { naturalCompare } from './format.ts';
+export { waitOnService } from './wait.ts';

@@ -1,0 +1,294 @@
+// `npm run bench -- mesh`: requests/s and p99 latency of HTTP through Shoal's routing mesh,
+// against the same backends reached directly and through HAProxy 2.6 in tcp mode, measured
+// with wrk on loopback in one run. The backends are the service's own tasks: nginx processes
+// (exec runtime) that Shoal starts on one node; direct and HAProxy runs target their assigned
+// ports. Prints a table and writes bench/results/mesh.json.
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { ApiClient } from '../../src/api/index.ts';
+import type { Task } from '../../src/store/index.ts';
+import {
+  daemonsForTest,
+  freePorts,
+  killHard,
+  makeTempDir,
+  waitFor,
+} from '../../src/testkit/index.ts';
+import { parseWrk, type WrkResult } from './wrk.ts';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export const usage = `npm run bench -- mesh [options]
+  --replicas N         nginx tasks behind the service (default 1)
+  --duration-s N       each wrk run (default 10)
+  --connections N      wrk connections (default 50)
+  --threads N          wrk threads (default 1)
+  --haproxy-threads N  HAProxy threads (default 1: the mesh runs one event loop)
+  --rounds N           rounds of the three paths, interleaved; medians reported (default 3)`;
+
+const NGINX_CONF = `worker_processes 1;
+pid PIDFILE;
+error_log stderr warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path DIR/body;
+  proxy_temp_path DIR/proxy;
+  fastcgi_temp_path DIR/fastcgi;
+  uwsgi_temp_path DIR/uwsgi;
+  scgi_temp_path DIR/scgi;
+  keepalive_requests 1000000;
+  server {
+    listen 127.0.0.1:PORT;
+    location / { return 200 "hello from the mesh bench\\n"; }
+  }
+}`;
+
+/** The exec task's script: writes its nginx config for the port Shoal assigned, then runs it. */
+function nginxScript(): string {
+  const conf = NGINX_CONF.replaceAll('PIDFILE', '$D/nginx.pid')
+    .replaceAll('DIR', '$D')
+    .replaceAll('PORT', '$PORT');
+  return `D=$(mktemp -d); cat > $D/nginx.conf <<EOF\n${conf}\nEOF\nexec /usr/sbin/nginx -c $D/nginx.conf -g 'daemon off;'`;
+}
+
+function positiveInt(name: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name} must be a positive integer`);
+  return n;
+}
+
+function wrk(url: string, opts: Options): WrkResult {
+  const out = execFileSync(
+    'wrk',
+    [`-t${opts.threads}`, `-c${opts.connections}`, `-d${opts.durationS}s`, '--latency', url],
+    { encoding: 'utf8' },
+  );
+  return parseWrk(out);
+}
+
+interface Options {
+  replicas: number;
+  durationS: number;
+  connections: number;
+  threads: number;
+  haproxyThreads: number;
+  rounds: number;
+}
+
+/** The loopback port Shoal assigned an exec task (nginx rewrites its own environ). */
+function assignedPort(dataDir: string, taskId: string): number {
+  const ports = JSON.parse(readFileSync(join(dataDir, 'ports.json'), 'utf8')) as Record<
+    string,
+    Record<string, number>
+  >;
+  const port = ports[taskId]?.['80'];
+  if (port === undefined) throw new Error(`task ${taskId} has no assigned port`);
+  return port;
+}
+
+async function withHaproxy<T>(
+  backends: number[],
+  threads: number,
+  body: (port: number) => Promise<T>,
+): Promise<T> {
+  const [port] = (await freePorts(1)) as [number];
+  const dir = makeTempDir('shoal-bench-haproxy-');
+  const config = [
+    'global',
+    `  nbthread ${threads}`,
+    '  maxconn 8000',
+    'defaults',
+    '  mode tcp',
+    '  timeout connect 5s',
+    '  timeout client 60s',
+    '  timeout server 60s',
+    'frontend mesh',
+    `  bind 127.0.0.1:${port}`,
+    '  default_backend tasks',
+    'backend tasks',
+    '  balance roundrobin',
+    ...backends.map((p, i) => `  server t${i} 127.0.0.1:${p}`),
+  ].join('\n');
+  writeFileSync(join(dir, 'haproxy.cfg'), `${config}\n`);
+  const child = spawn('haproxy', ['-f', join(dir, 'haproxy.cfg'), '-db'], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  try {
+    await waitFor('haproxy to listen', 10_000, async () => {
+      try {
+        execFileSync('curl', ['-sf', `http://127.0.0.1:${port}/`], { stdio: 'ignore' });
+        return true;
+      } catch {
+        return undefined;
+      }
+    });
+    return await body(port);
+  } finally {
+    await killHard(child);
+  }
+}
+
+/** The sample with the median requests/s (its own p99 kept with it). */
+function medianResult(samples: WrkResult[]): WrkResult {
+  const sorted = [...samples].sort((x, y) => x.rps - y.rps);
+  return sorted[Math.floor((sorted.length - 1) / 2)]!;
+}
+
+function ratio(a: number | null, b: number | null): number | null {
+  return a === null || b === null || b === 0 ? null : Math.round((a / b) * 1000) / 1000;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      replicas: { type: 'string' },
+      'duration-s': { type: 'string' },
+      connections: { type: 'string' },
+      threads: { type: 'string' },
+      'haproxy-threads': { type: 'string' },
+      rounds: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    console.log(usage);
+    return 0;
+  }
+  const opts: Options = {
+    replicas: positiveInt('replicas', values.replicas, 1),
+    durationS: positiveInt('duration-s', values['duration-s'], 10),
+    connections: positiveInt('connections', values.connections, 50),
+    threads: positiveInt('threads', values.threads, 1),
+    haproxyThreads: positiveInt('haproxy-threads', values['haproxy-threads'], 1),
+    rounds: positiveInt('rounds', values.rounds, 3),
+  };
+  execFileSync(
+    process.execPath,
+    [join(root, 'scripts/setup.mjs'), '--apt', 'wrk,haproxy,nginx-light'],
+    {
+      stdio: 'inherit',
+    },
+  );
+  const cleanups: (() => Promise<void>)[] = [];
+  const after = (fn: () => Promise<void>) => cleanups.push(fn);
+  try {
+    const daemons = daemonsForTest(after, 'bench-mesh');
+    daemons.daemonArgs = ['--docker', 'none'];
+    const [clusterPort, published] = (await freePorts(2)) as [number, number];
+    const node = await daemons.add(1, clusterPort);
+    await daemons.initSwarm(node, []);
+    const api = new ApiClient({ socketPath: node.socket });
+    after(async () => api.close());
+    const created = await api.request('POST', '/services/create', {
+      body: {
+        Name: 'bench-web',
+        TaskTemplate: { ContainerSpec: { Image: 'exec:/bin/sh', Args: ['-c', nginxScript()] } },
+        Mode: { Replicated: { Replicas: opts.replicas } },
+        EndpointSpec: { Ports: [{ Protocol: 'tcp', TargetPort: 80, PublishedPort: published }] },
+      },
+    });
+    if (created.status !== 201) throw new Error(`service create: ${created.text()}`);
+    const serviceId = created.json<{ ID: string }>().ID;
+    after(async () => {
+      await api.request('DELETE', `/services/${serviceId}`);
+      await waitFor('the bench tasks to stop', 30_000, async () => {
+        const left = (await api.request('GET', '/tasks')).json<Task[]>();
+        return left.every((t) => t.Status.State !== 'running') ? true : undefined;
+      });
+    });
+    const tasks = await waitFor('the nginx tasks to run', 60_000, async () => {
+      const list = (await api.request('GET', '/tasks')).json<Task[]>();
+      const up = list.filter((t) => t.Status.State === 'running');
+      return up.length === opts.replicas ? up : undefined;
+    });
+    const backends = tasks.map((task) => assignedPort(node.dataDir, task.ID));
+    const meshUrl = `http://127.0.0.1:${published}/`;
+    await waitFor('the mesh to answer', 15_000, async () => {
+      try {
+        execFileSync('curl', ['-sf', meshUrl], { stdio: 'ignore' });
+        return true;
+      } catch {
+        return undefined;
+      }
+    });
+    console.log(`backends: ${backends.map((p) => `127.0.0.1:${p}`).join(', ')}`);
+    // Warm-up, unmeasured.
+    wrk(meshUrl, { ...opts, durationS: 2 });
+    // Rounds interleave the three paths, so drift on a shared machine hits them alike;
+    // medians are reported.
+    const samples: Record<'direct' | 'haproxy' | 'mesh', WrkResult[]> = {
+      direct: [],
+      haproxy: [],
+      mesh: [],
+    };
+    await withHaproxy(backends, opts.haproxyThreads, async (haproxyPort) => {
+      for (let round = 1; round <= opts.rounds; round++) {
+        const runs = {
+          direct: `http://127.0.0.1:${backends[0]}/`,
+          haproxy: `http://127.0.0.1:${haproxyPort}/`,
+          mesh: meshUrl,
+        } as const;
+        for (const path of ['direct', 'haproxy', 'mesh'] as const) {
+          const sample = wrk(runs[path], opts);
+          samples[path].push(sample);
+          console.log(
+            `round ${round} ${path.padEnd(8)} ${sample.rps} req/s, p99 ${sample.p99Ms} ms`,
+          );
+        }
+      }
+    });
+    const direct = medianResult(samples.direct);
+    const haproxy = medianResult(samples.haproxy);
+    const mesh = medianResult(samples.mesh);
+    const result = {
+      direct_rps: direct.rps,
+      haproxy_rps: haproxy.rps,
+      shoal_userspace_rps: mesh.rps,
+      shoal_kernel_rps: null,
+      direct_p99_ms: direct.p99Ms,
+      haproxy_p99_ms: haproxy.p99Ms,
+      shoal_userspace_p99_ms: mesh.p99Ms,
+      shoal_kernel_p99_ms: null,
+      ratios: {
+        userspace_vs_haproxy: ratio(mesh.rps, haproxy.rps),
+        userspace_vs_direct: ratio(mesh.rps, direct.rps),
+        kernel_vs_direct: null,
+      },
+      targets: { userspace_vs_haproxy: 0.8, kernel_vs_direct: 0.95 },
+      kernel_path: 'none: this kernel has no IPVS, and Shoal has no nftables path yet',
+      samples,
+      config: { ...opts, backends: backends.length, haproxy_mode: 'tcp' },
+      machine: { cpus: cpus().length, node: process.version },
+      at: new Date().toISOString(),
+    };
+    console.log('');
+    console.log('path        req/s      p99 ms   vs HAProxy  vs direct');
+    const row = (name: string, r: WrkResult) =>
+      console.log(
+        `${name.padEnd(10)}  ${String(r.rps).padStart(9)}  ${String(r.p99Ms).padStart(7)}   ${String(ratio(r.rps, haproxy.rps)).padStart(9)}  ${String(ratio(r.rps, direct.rps)).padStart(9)}`,
+      );
+    row('direct', direct);
+    row('haproxy', haproxy);
+    row('shoal', mesh);
+    console.log('kernel      (none on this machine)');
+    mkdirSync(join(root, 'bench/results'), { recursive: true });
+    writeFileSync(join(root, 'bench/results/mesh.json'), `${JSON.stringify(result, null, 2)}\n`);
+    console.log('\nwrote bench/results/mesh.json');
+    return 0;
+  } finally {
+    for (const cleanup of cleanups.reverse()) {
+      try {
+        await cleanup();
+      } catch (error) {
+        console.error(`clean-up: ${(error as Error).message}`);
+      }
+    }
+  }
+}

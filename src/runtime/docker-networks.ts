@@ -1,0 +1,97 @@
+// A swarm network on a node with a Docker Engine is a local bridge network of that engine:
+// same subnet and gateway on every node (each node's bridge is its own; task addresses are
+// unique cluster-wide, so nothing collides), named `shoal-<name>`, its Linux bridge named
+// after the network's ID so the mesh finds it (DNS server on the gateway, virtual IPs and
+// other nodes' task addresses added to it). Made on first use, found again by label.
+import type Dockerode from 'dockerode';
+import type { TaskNetwork } from './driver.ts';
+import { RuntimeError } from './driver.ts';
+
+export const NETWORK_ID_LABEL = 'com.shoal.network.id';
+
+/** The engine's name for a swarm network. */
+export function dockerNetworkName(network: Pick<TaskNetwork, 'name'>): string {
+  return `shoal-${network.name}`;
+}
+
+/** The Linux bridge of a swarm network on every node (at most 15 characters). */
+export function bridgeNameOf(networkId: string): string {
+  return `shl-${networkId.slice(0, 11)}`;
+}
+
+interface EngineNetwork {
+  Id: string;
+  Labels?: Record<string, string> | null;
+  IPAM?: { Config?: { Subnet?: string; Gateway?: string }[] | null };
+}
+
+function statusOf(error: unknown): number | undefined {
+  return (error as { statusCode?: number }).statusCode;
+}
+
+/** Makes the bridge for `network` exist on the engine (idempotent; concurrent calls share). */
+export class DockerNetworks {
+  private readonly ready = new Map<string, Promise<void>>();
+
+  constructor(private readonly docker: Dockerode) {}
+
+  ensure(network: TaskNetwork): Promise<void> {
+    let pending = this.ready.get(network.id);
+    if (pending === undefined) {
+      pending = this.make(network);
+      this.ready.set(network.id, pending);
+      pending.catch(() => this.ready.delete(network.id));
+    }
+    return pending;
+  }
+
+  private async make(network: TaskNetwork): Promise<void> {
+    const name = dockerNetworkName(network);
+    const existing = await this.inspect(name);
+    if (existing !== undefined) {
+      const config = existing.IPAM?.Config?.[0];
+      if (
+        existing.Labels?.[NETWORK_ID_LABEL] === network.id &&
+        config?.Subnet === network.subnet &&
+        config.Gateway === network.gateway
+      ) {
+        return;
+      }
+      // Left by an earlier swarm (or made by hand): replace it if nothing uses it.
+      try {
+        await this.docker.getNetwork(existing.Id).remove();
+      } catch (error) {
+        throw new RuntimeError(
+          `docker network ${name} exists and is not swarm network ${network.id}: remove it (${(error as Error).message})`,
+          false,
+        );
+      }
+    }
+    try {
+      await this.docker.createNetwork({
+        Name: name,
+        Driver: 'bridge',
+        CheckDuplicate: true,
+        Internal: network.internal === true,
+        IPAM: { Driver: 'default', Config: [{ Subnet: network.subnet, Gateway: network.gateway }] },
+        Options: { 'com.docker.network.bridge.name': bridgeNameOf(network.id) },
+        Labels: { [NETWORK_ID_LABEL]: network.id },
+      });
+    } catch (error) {
+      // Another node sharing this engine made it meanwhile.
+      if (statusOf(error) === 409 && (await this.inspect(name)) !== undefined) return;
+      throw new RuntimeError(
+        `creating the bridge of network ${network.name}: ${(error as Error).message}`,
+      );
+    }
+  }
+
+  private async inspect(name: string): Promise<EngineNetwork | undefined> {
+    try {
+      return (await this.docker.getNetwork(name).inspect()) as EngineNetwork;
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw new RuntimeError(`inspecting docker network ${name}: ${(error as Error).message}`);
+    }
+  }
+}
