@@ -69,6 +69,7 @@ export {
   type PeerCheck,
   type ServerInfo,
   type SwarmPingStatus,
+  type TcpListener,
   versionBody,
 } from './server.ts';
 export {

@@ -514,7 +514,7 @@ describe('api client', () => {
   test('works over TCP', async () => {
     const server = createApiServer({ routes: testRoutes(), info: { version: '0.1.0' } });
     try {
-      const address = await server.listenTcp('127.0.0.1', 0);
+      const { address } = await server.listenTcp('127.0.0.1', 0);
       const client = new ApiClient({ host: '127.0.0.1', port: address.port });
       try {
         assert.deepEqual((await client.get('/nodes/n1')).json(), { id: 'n1' });

@@ -10,7 +10,11 @@ import {
   type Server,
   ServerResponse,
 } from 'node:http';
-import { createServer as createHttpsServer, type ServerOptions as HttpsOptions } from 'node:https';
+import {
+  createServer as createHttpsServer,
+  type ServerOptions as HttpsOptions,
+  Server as HttpsServer,
+} from 'node:https';
 import { type AddressInfo, connect, type Socket } from 'node:net';
 import { arch as osArch, release as osRelease } from 'node:os';
 import { dirname } from 'node:path';
@@ -109,9 +113,19 @@ export interface ApiServer {
     port: number,
     tls?: HttpsOptions,
     checkPeer?: PeerCheck,
-  ): Promise<AddressInfo>;
+  ): Promise<TcpListener>;
   /** Stops listening, aborts streams, then closes every connection (hijacked ones too). */
   close(options?: CloseOptions): Promise<void>;
+}
+
+/** A TCP listener of the API server. */
+export interface TcpListener {
+  readonly address: AddressInfo;
+  /**
+   * Replaces the TLS material (certificate, key, trusted CAs) for connections made from now on;
+   * open connections keep theirs. Throws on a listener without TLS.
+   */
+  updateTls(tls: HttpsOptions): void;
 }
 
 /** Another process serves the unix socket already. */
@@ -349,7 +363,15 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       server.on('error', (error) =>
         logger?.error({ err: error, host, port }, 'api listener error'),
       );
-      return server.address() as AddressInfo;
+      return {
+        address: server.address() as AddressInfo,
+        updateTls(options: HttpsOptions) {
+          if (!(server instanceof HttpsServer)) {
+            throw new Error('this API listener has no TLS to update');
+          }
+          server.setSecureContext(options);
+        },
+      };
     },
 
     close(closeOptions = {}) {

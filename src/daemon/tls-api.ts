@@ -7,11 +7,14 @@
 // - with `--tls-ca FILE`, any certificate that CA signed (dockerd's --tlscacert).
 // The server certificate is `--tls-cert`/`--tls-key` when given, else one this manager signs
 // with the cluster CA for its addresses; a node that is not a manager then waits to become one.
+// The listener follows the cluster object: after a root CA rotation (`swarm ca --rotate`) it
+// trusts the new root and serves a certificate the new root signed, for new connections.
 import { readFileSync } from 'node:fs';
 import { hostname as machineHostname } from 'node:os';
 import type { TLSSocket } from 'node:tls';
-import type { ApiServer, PeerCheck } from '../api/index.ts';
+import type { ApiServer, PeerCheck, TcpListener } from '../api/index.ts';
 import { type ClusterState, clusterObject } from '../manager/index.ts';
+import type { Cluster } from '../store/index.ts';
 import { CLIENT_OU, type ClusterCa, issueServerCertificate } from './api-certificates.ts';
 
 export interface TlsApiOptions {
@@ -63,11 +66,46 @@ export function clientCertificateCheck(clusterId: () => string | undefined): Pee
   };
 }
 
+/** What the listener's TLS is made from, as the cluster object holds it. */
+export interface ClusterTrust {
+  clusterId: string;
+  /** The root that signs the server certificate (and client certificates outside a rotation). */
+  signing: ClusterCa;
+  /** Client certificates accepted: the trust root, and during a rotation the new root too. */
+  clientCaPem: string;
+}
+
+/**
+ * The trust the listener follows: the cluster's trust root signs its server certificate; client
+ * certificates from it, or from the new root of a rotation under way (`shoal ca issue-client`
+ * signs with that one then), are accepted. When the rotation ends the new root alone remains.
+ */
+export function clusterTrust(cluster: Cluster): ClusterTrust {
+  const rotation = cluster.Internal.rootRotation;
+  const trustRoot = cluster.TLSInfo.TrustRoot;
+  return {
+    clusterId: cluster.ID,
+    signing: { clusterId: cluster.ID, certPem: trustRoot, keyPem: cluster.Internal.rootCaKeyPem },
+    clientCaPem:
+      rotation === undefined ? trustRoot : `${trustRoot.trimEnd()}\n${rotation.caCertPem.trim()}\n`,
+  };
+}
+
+interface Material {
+  cert: string;
+  key: string;
+  ca: string;
+}
+
 export class TlsApiListener {
-  private listening = false;
-  private issuing = false;
+  private listener: TcpListener | undefined;
+  /** The TLS in effect, and the signing root its server certificate came from. */
+  private current: (Material & { signedBy: string | undefined }) | undefined;
   private clusterId: string | undefined;
   private detach: (() => void) | undefined;
+  /** The trust to apply next; one application runs at a time. */
+  private wanted: ClusterTrust | undefined;
+  private applying: Promise<void> | undefined;
 
   constructor(
     private readonly api: ApiServer,
@@ -83,11 +121,14 @@ export class TlsApiListener {
   async start(): Promise<void> {
     const { certFile, keyFile, caFile } = this.options;
     if (certFile !== undefined && keyFile !== undefined && caFile !== undefined) {
-      await this.listen({
-        cert: readPem(certFile, '--tls-cert file'),
-        key: readPem(keyFile, '--tls-key file'),
-        ca: readPem(caFile, '--tls-ca file'),
-      });
+      await this.listen(
+        {
+          cert: readPem(certFile, '--tls-cert file'),
+          key: readPem(keyFile, '--tls-key file'),
+          ca: readPem(caFile, '--tls-ca file'),
+        },
+        undefined,
+      );
       return;
     }
     this.options.log(
@@ -95,25 +136,22 @@ export class TlsApiListener {
     );
   }
 
-  /** The manager's replicated state (null: its manager parts stopped). */
+  /**
+   * The manager's replicated state (null: its manager parts stopped). While it is a manager, the
+   * listener follows the cluster object: it opens with the cluster's trust, and after a root
+   * CA rotation trusts the new root and serves a certificate the new root signed.
+   */
   onManagerState(state: ClusterState | null): void {
     this.detach?.();
     this.detach = undefined;
-    if (state === null || this.listening) return;
+    if (state === null || this.followsNothing()) return;
     const check = () => {
       const cluster = clusterObject(state.store);
-      if (cluster === undefined || this.listening || this.issuing) return;
-      this.issuing = true;
-      const ca: ClusterCa = {
-        clusterId: cluster.ID,
-        certPem: cluster.TLSInfo.TrustRoot,
-        keyPem: cluster.Internal.rootCaKeyPem,
-      };
-      void this.listenWithCluster(ca)
-        .catch((error: unknown) => this.options.log(`TLS API: ${(error as Error).message}`))
-        .finally(() => {
-          this.issuing = false;
-        });
+      if (cluster === undefined) return;
+      this.wanted = clusterTrust(cluster);
+      this.applying ??= this.applyWanted().finally(() => {
+        this.applying = undefined;
+      });
     };
     const watcher = state.store.watch({ table: 'cluster', onEvent: check });
     this.detach = () => watcher.close();
@@ -125,55 +163,87 @@ export class TlsApiListener {
     this.detach = undefined;
   }
 
-  private async listenWithCluster(ca: ClusterCa): Promise<void> {
-    const { certFile, keyFile, caFile, listen } = this.options;
-    this.clusterId = ca.clusterId;
-    let server: { cert: string; key: string };
+  /** Resolves when the last trust seen has been applied (for tests). */
+  async settled(): Promise<void> {
+    while (this.applying !== undefined) await this.applying;
+  }
+
+  /** True when the operator's files fix everything the cluster could change. */
+  private followsNothing(): boolean {
+    const { certFile, caFile } = this.options;
+    return certFile !== undefined && caFile !== undefined && this.listener !== undefined;
+  }
+
+  private async applyWanted(): Promise<void> {
+    for (let trust = this.wanted; trust !== undefined; trust = this.wanted) {
+      this.wanted = undefined;
+      try {
+        await this.apply(trust);
+      } catch (error) {
+        this.options.log(`TLS API: ${(error as Error).message}`);
+      }
+    }
+  }
+
+  private async apply(trust: ClusterTrust): Promise<void> {
+    const { certFile, keyFile, caFile } = this.options;
+    this.clusterId = trust.clusterId;
+    const ca = caFile !== undefined ? readPem(caFile, '--tls-ca file') : trust.clientCaPem;
+    let server: { cert: string; key: string; signedBy: string | undefined };
     if (certFile !== undefined && keyFile !== undefined) {
       server = {
         cert: readPem(certFile, '--tls-cert file'),
         key: readPem(keyFile, '--tls-key file'),
+        signedBy: undefined,
       };
+    } else if (this.current !== undefined && this.current.signedBy === trust.signing.certPem) {
+      server = this.current;
     } else {
-      const { host } = parseListenAddress(listen);
-      const name = this.options.hosts[0] ?? machineHostname();
-      const hosts = ['localhost', '127.0.0.1', '::1', machineHostname(), ...this.options.hosts];
-      if (host !== '0.0.0.0' && host !== '::') hosts.push(host);
-      const issued = await issueServerCertificate({ ca, commonName: name, hosts });
-      server = { cert: issued.certPem, key: issued.keyPem };
+      const issued = await issueServerCertificate({
+        ca: trust.signing,
+        commonName: this.options.hosts[0] ?? machineHostname(),
+        hosts: this.serverHosts(),
+      });
+      server = { cert: issued.certPem, key: issued.keyPem, signedBy: trust.signing.certPem };
     }
-    const clientCa = caFile !== undefined ? readPem(caFile, '--tls-ca file') : ca.certPem;
-    await this.listen(
-      { ...server, ca: clientCa },
-      caFile === undefined ? clientCertificateCheck(() => this.clusterId) : undefined,
-    );
-    this.detach?.();
-    this.detach = undefined;
+    const material = { cert: server.cert, key: server.key, ca };
+    if (this.listener === undefined) {
+      await this.listen(
+        material,
+        caFile === undefined ? clientCertificateCheck(() => this.clusterId) : undefined,
+      );
+    } else if (
+      this.current === undefined ||
+      this.current.cert !== material.cert ||
+      this.current.ca !== material.ca
+    ) {
+      this.listener.updateTls(material);
+      this.options.log(
+        server.signedBy !== this.current?.signedBy
+          ? 'TLS API: the cluster root CA changed: serving a certificate from the new root; client certificates from the old root are no longer accepted (get new ones with "shoal ca issue-client")'
+          : "TLS API: the client certificates accepted follow the cluster's root CA rotation",
+      );
+    }
+    this.current = { ...material, signedBy: server.signedBy };
   }
 
-  private async listen(
-    material: { cert: string; key: string; ca: string },
-    checkPeer?: PeerCheck,
-  ): Promise<void> {
-    if (this.listening) return;
-    this.listening = true;
+  private serverHosts(): string[] {
+    const { host } = parseListenAddress(this.options.listen);
+    const hosts = ['localhost', '127.0.0.1', '::1', machineHostname(), ...this.options.hosts];
+    if (host !== '0.0.0.0' && host !== '::') hosts.push(host);
+    return hosts;
+  }
+
+  private async listen(material: Material, checkPeer: PeerCheck | undefined): Promise<void> {
     const { host, port } = parseListenAddress(this.options.listen);
-    try {
-      const address = await this.api.listenTcp(
-        host,
-        port,
-        {
-          ...material,
-          requestCert: true,
-          rejectUnauthorized: true,
-          minVersion: 'TLSv1.2',
-        },
-        checkPeer,
-      );
-      this.options.log(`API listening on tcp://${address.address}:${address.port} (TLS)`);
-    } catch (error) {
-      this.listening = false;
-      throw error;
-    }
+    this.listener = await this.api.listenTcp(
+      host,
+      port,
+      { ...material, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2' },
+      checkPeer,
+    );
+    this.current = { ...material, signedBy: undefined };
+    const address = this.listener.address;
+    this.options.log(`API listening on tcp://${address.address}:${address.port} (TLS)`);
   }
 }

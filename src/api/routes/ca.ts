@@ -2,7 +2,7 @@
 // client certificate with the cluster CA, for `docker --tlsverify` against a node's TLS port.
 // The caller sends a CSR, so the private key never leaves the machine that made it. Body:
 // {"CSR": PEM, "Name": "alice", "Expiry": nanoseconds (optional)}; answer 201
-// {"Certificate": PEM, "CA": PEM of the cluster's root}.
+// {"Certificate": PEM, "CA": PEM of the cluster's root (both roots during a root rotation)}.
 import { clusterObject } from '../../manager/index.ts';
 import { BadRequestError, UnavailableError } from '../errors.ts';
 import { json, type Router } from '../router.ts';
@@ -44,20 +44,27 @@ export function addCaRoutes(router: Router, control: SwarmControl, issue: Client
     ) {
       throw new BadRequestError('Expiry must be a positive number of nanoseconds');
     }
+    // During a root rotation the new root signs, and the client gets both roots to trust: the
+    // API's server certificate comes from the old root until the rotation ends, from the new
+    // one after, and the certificate stays valid across the change.
+    const rotation = cluster.Internal.rootRotation;
+    const trustRoot = cluster.TLSInfo.TrustRoot;
+    const signing =
+      rotation === undefined
+        ? { certPem: trustRoot, keyPem: cluster.Internal.rootCaKeyPem }
+        : { certPem: rotation.caCertPem, keyPem: rotation.caKeyPem };
+    const caBundle =
+      rotation === undefined ? trustRoot : `${trustRoot.trimEnd()}\n${rotation.caCertPem.trim()}\n`;
     try {
       const certificate = await issue({
-        ca: {
-          clusterId: cluster.ID,
-          certPem: cluster.TLSInfo.TrustRoot,
-          keyPem: cluster.Internal.rootCaKeyPem,
-        },
+        ca: { clusterId: cluster.ID, ...signing },
         csrPem: body.CSR,
         name: body.Name,
         ...(typeof body.Expiry === 'number'
           ? { expiryMs: Math.floor(body.Expiry / NANOSECONDS_PER_MILLISECOND) }
           : {}),
       });
-      return json(201, { Certificate: certificate, CA: cluster.TLSInfo.TrustRoot });
+      return json(201, { Certificate: certificate, CA: caBundle });
     } catch (error) {
       if (error instanceof RangeError || (error as Error).name === 'InvalidCsrError') {
         throw new BadRequestError((error as Error).message, { cause: error });

@@ -76,7 +76,7 @@ async function* withNewlines(lines: AsyncIterable<string>) {
   for await (const line of lines) yield `${line}\n`;
 }
 
-interface Window {
+interface EventWindow {
   since: bigint | undefined;
   until: bigint | undefined;
   nowNanos: bigint;
@@ -93,7 +93,7 @@ interface Window {
 async function engineEvents(
   engine: EngineProxy | undefined,
   query: URLSearchParams,
-  window: Window,
+  window: EventWindow,
   signal: AbortSignal,
 ): Promise<{ past: EventLine[]; live: AsyncIterable<string> | null }> {
   const { since, until, nowNanos, onlyPast, replay } = window;

@@ -54,8 +54,8 @@ export function addFileObjectRoutes(
 
   router.post(`${base}/create`, async (context) => {
     const spec = await context.body();
-    if (spec === undefined || spec === null) {
-      throw new BadRequestError(`a ${kind} spec is required`);
+    if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) {
+      throw new BadRequestError(`a ${kind} spec (a JSON object) is required`);
     }
     return json(201, await objects().create(spec));
   });
@@ -72,8 +72,11 @@ export function addFileObjectRoutes(
       version = undefined;
     }
     if (version === undefined || version < 0) throw new BadRequestError(`invalid ${kind} version`);
-    const spec = await context.body();
-    await objects().update(context.params.id!, version, spec ?? {});
+    const spec = (await context.body()) ?? {};
+    if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) {
+      throw new BadRequestError(`a ${kind} spec (a JSON object) is required`);
+    }
+    await objects().update(context.params.id!, version, spec);
     return empty(200);
   });
 
