@@ -7,8 +7,9 @@ import type { SessionReply } from '../manager/dispatcher/protocol.ts';
 import type { TaskStatusUpdate } from '../manager/dispatcher/task-protocol.ts';
 import { decodeAssignments } from '../manager/dispatcher/task-protocol.ts';
 import { parseSubscriptions } from '../manager/logs/protocol.ts';
-import { NodeMesh, parseMeshTable, TunnelClient } from '../mesh/index.ts';
+import { NodeMesh, parseMeshTable, ServicePlane, TunnelClient } from '../mesh/index.ts';
 import type { TlsMaterial } from '../pki/index.ts';
+import { bridgeNameOf } from '../runtime/docker-networks.ts';
 import type { RuntimeDriver } from '../runtime/driver.ts';
 import type { RuntimeName } from '../store/index.ts';
 import { type DescribeNodeOptions, describeNode } from './description.ts';
@@ -37,6 +38,8 @@ export class NodeAgent {
   readonly worker: Worker;
   /** The routing mesh: published ports here, and this node's end of the tunnel. */
   readonly mesh: NodeMesh;
+  /** DNS, virtual IPs and other nodes' task addresses on this node's network bridges. */
+  private readonly plane: ServicePlane;
   private readonly tunnel: TunnelClient;
   private readonly logs: LogPublisher;
   private tls: TlsMaterial;
@@ -53,6 +56,7 @@ export class NodeAgent {
       report: (updates: TaskStatusUpdate[]) => this.session.sendStatuses(updates),
       log: options.log,
       beforeStop: (taskId, graceMs) => this.mesh.drain(taskId, graceMs),
+      beforeStart: (spec) => this.plane.attach((spec.networks ?? []).map((n) => n.id)),
     });
     this.tunnel = new TunnelClient(options.tls, options.clusterId);
     this.mesh = new NodeMesh({
@@ -60,6 +64,19 @@ export class NodeAgent {
       ingressHost: options.ingressHost ?? '0.0.0.0',
       local: this.worker,
       tunnel: this.tunnel,
+      log: options.log,
+    });
+    const docker = options.drivers.docker;
+    this.plane = new ServicePlane({
+      nodeId: options.nodeId,
+      mesh: this.mesh,
+      bridgeOf: bridgeNameOf,
+      occupied: (networkId) =>
+        docker !== undefined && 'networkAddresses' in docker
+          ? (docker as { networkAddresses(id: string): Promise<Set<string>> })
+              .networkAddresses(networkId)
+              .catch(() => new Set<string>())
+          : Promise.resolve(new Set<string>()),
       log: options.log,
     });
     this.logs = this.createLogPublisher();
@@ -88,7 +105,10 @@ export class NodeAgent {
         }
         try {
           const table = parseMeshTable(reply.mesh);
-          if (table !== null) this.mesh.setTable(table);
+          if (table !== null) {
+            this.mesh.setTable(table);
+            void this.plane.setTable(table);
+          }
         } catch (error) {
           options.log(`agent: bad mesh table: ${(error as Error).message}`);
         }
@@ -127,6 +147,7 @@ export class NodeAgent {
     this.session.stop();
     this.logs.stop();
     this.mesh.stop();
+    await this.plane.stop();
     this.worker.stop();
     await Promise.all(Object.values(this.options.drivers).map((driver) => driver?.close()));
   }
@@ -136,6 +157,7 @@ export class NodeAgent {
     this.session.stop();
     await this.worker.removeAll();
     this.mesh.stop();
+    await this.plane.stop();
   }
 
   updateTls(tls: TlsMaterial): void {

@@ -2,6 +2,7 @@
 export type { Endpoint, LocalEndpoints } from './local-endpoints.ts';
 export { NodeMesh, type NodeMeshOptions, type PortProblem } from './mesh.ts';
 export { parseProxyHeaderV2, proxyHeaderV2 } from './proxy-protocol.ts';
+export { ServicePlane, type ServicePlaneOptions } from './service-plane.ts';
 export {
   buildMeshTable,
   ingressPorts,

@@ -11,8 +11,8 @@ import { inspect } from 'node:util';
 import Dockerode from 'dockerode';
 import { EventStream, NODE_ID_LABEL, TASK_ID_LABEL } from './docker-events.ts';
 import { FrameParser, TtyLineParser } from './docker-logs.ts';
-import { toCreateOptions } from './docker-spec.ts';
 import { DockerNetworks, dockerNetworkName } from './docker-networks.ts';
+import { toCreateOptions } from './docker-spec.ts';
 import { type EngineContainerInfo, phaseOf, statusFromInspect } from './docker-status.ts';
 import {
   type LogEntry,
@@ -331,6 +331,11 @@ export class DockerDriver implements RuntimeDriver {
         code === undefined || code >= 500,
       );
     }
+  }
+
+  /** Addresses this engine's containers hold on a swarm network (the mesh never claims them). */
+  networkAddresses(networkId: string): Promise<Set<string>> {
+    return this.networks.addresses(networkId);
   }
 
   /** The task's swarm networks after the first (create takes one), before it starts. */

@@ -86,6 +86,23 @@ export class DockerNetworks {
     }
   }
 
+  /** Addresses the engine's containers hold on the swarm network (none if it has no bridge). */
+  async addresses(networkId: string): Promise<Set<string>> {
+    const out = new Set<string>();
+    const list = (await this.docker.listNetworks({
+      filters: { label: [`${NETWORK_ID_LABEL}=${networkId}`] },
+    })) as { Id: string }[];
+    for (const entry of list) {
+      const info = (await this.docker.getNetwork(entry.Id).inspect()) as {
+        Containers?: Record<string, { IPv4Address?: string }> | null;
+      };
+      for (const container of Object.values(info.Containers ?? {})) {
+        if (container.IPv4Address) out.add(container.IPv4Address.split('/')[0]!);
+      }
+    }
+    return out;
+  }
+
   private async inspect(name: string): Promise<EngineNetwork | undefined> {
     try {
       return (await this.docker.getNetwork(name).inspect()) as EngineNetwork;

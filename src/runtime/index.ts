@@ -8,6 +8,7 @@ export {
   type DockerDriverOptions,
   probeDocker,
 } from './docker-driver.ts';
+export { bridgeNameOf, dockerNetworkName } from './docker-networks.ts';
 export {
   EXEC_IMAGE_PREFIX,
   type Health,
@@ -22,4 +23,3 @@ export {
 } from './driver.ts';
 export { EXIT_UNKNOWN_ERROR, ExecDriver, type ExecDriverOptions } from './exec-driver.ts';
 export type { RuntimeLogger } from './logger.ts';
-export { bridgeNameOf, dockerNetworkName } from './docker-networks.ts';

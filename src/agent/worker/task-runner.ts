@@ -26,6 +26,8 @@ export interface TaskRunnerContext {
   report: (taskId: string, status: TaskStatus) => void;
   now: () => number;
   log: (line: string) => void;
+  /** Before a task is started: the mesh serves DNS and addresses on its networks. */
+  beforeStart?: (spec: RunSpec) => Promise<void>;
   /** Before a running task is stopped: the mesh takes it out of rotation and drains it. */
   beforeStop?: (taskId: string, graceMs: number) => Promise<void>;
 }
@@ -229,7 +231,9 @@ export class TaskRunner {
     const runtime = this.runtime;
     if (runtime === null || runtime.phase === 'missing' || runtime.phase === 'created') {
       try {
-        this.runtime = await driver.start(this.ctx.spec());
+        const spec = this.ctx.spec();
+        await this.ctx.beforeStart?.(spec);
+        this.runtime = await driver.start(spec);
       } catch (error) {
         const retryable = error instanceof RuntimeError ? error.retryable : true;
         this.report(retryable ? 'failed' : 'rejected', 'starting', {

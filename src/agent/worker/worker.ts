@@ -38,6 +38,8 @@ export interface WorkerOptions {
   report: (updates: TaskStatusUpdate[]) => void;
   now?: () => number;
   log?: (line: string) => void;
+  /** Called before a task's runtime object starts (the mesh serves its networks). */
+  beforeStart?: (spec: RunSpec) => Promise<void>;
   /** Called before a running task is stopped (the mesh drains it); bounded by `graceMs`. */
   beforeStop?: (taskId: string, graceMs: number) => Promise<void>;
   /** Memory-backed root for tasks' secret and config files (default: see memory-dir.ts). */
@@ -259,6 +261,7 @@ export class Worker implements LocalEndpoints {
       runtime: known,
       spec: () => this.specOf(task, node),
       ...(this.options.beforeStop ? { beforeStop: this.options.beforeStop } : {}),
+      ...(this.options.beforeStart ? { beforeStart: this.options.beforeStart } : {}),
       report: (taskId: string, status: TaskStatus) => {
         // An ended task's process is gone: its secrets and configs need not stay around.
         if (isAfter(status.State, 'running')) this.files.remove(taskId);
