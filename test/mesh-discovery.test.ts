@@ -4,7 +4,6 @@
 // tasks) and by `tasks.back` (the tasks' own addresses), through node-1's DNS server and mesh
 // and the tunnel between the nodes; names outside the cluster still resolve.
 import assert from 'node:assert/strict';
-import { Readable } from 'node:stream';
 import { test } from 'node:test';
 import type Dockerode from 'dockerode';
 import type { Task } from '../src/store/index.ts';
@@ -16,7 +15,7 @@ import {
   TestNetwork,
   waitFor,
 } from '../src/testkit/index.ts';
-import { NamespacedDocker } from '../src/testkit/netns-docker.ts';
+import { buildImage, NamespacedDocker } from '../src/testkit/netns-docker.ts';
 import { ClusterApi, running } from './services-support.ts';
 
 const PORT = 2377;
@@ -26,32 +25,7 @@ const HTTPD = 'mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 8
 /** busybox with EXPOSE 80, as web images declare their port. */
 async function ensureWebImage(docker: Dockerode): Promise<void> {
   await ensureBusyboxImage(docker);
-  const stream = await docker.buildImage(Readable.from([buildContext()]), { t: WEB_IMAGE });
-  await new Promise((resolve, reject) =>
-    docker.modem.followProgress(stream, (error) => (error ? reject(error) : resolve(null))),
-  );
-}
-
-/** A build context holding one Dockerfile, as a tar stream. */
-function buildContext(): Buffer {
-  const body = Buffer.from(`FROM ${TEST_BUSYBOX_IMAGE}\nEXPOSE 80\n`);
-  const header = Buffer.alloc(512);
-  header.write('Dockerfile', 0);
-  header.write('0000644\0', 100);
-  header.write('0000000\0', 108);
-  header.write('0000000\0', 116);
-  header.write(`${body.length.toString(8).padStart(11, '0')}\0`, 124);
-  header.write('00000000000\0', 136);
-  header.write('        ', 148);
-  header.write('0', 156);
-  header.write('ustar\0', 257);
-  header.write('00', 263);
-  let sum = 0;
-  for (const byte of header) sum += byte;
-  header.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
-  const padded = Buffer.alloc(Math.ceil(body.length / 512) * 512);
-  body.copy(padded);
-  return Buffer.concat([header, padded, Buffer.alloc(1024)]);
+  await buildImage(docker, WEB_IMAGE, `FROM ${TEST_BUSYBOX_IMAGE}\nEXPOSE 80\n`);
 }
 
 async function execIn(docker: Dockerode, container: string, cmd: string[]): Promise<string> {
