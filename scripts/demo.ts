@@ -5,7 +5,9 @@
 // shows it converge: containers of the local Docker Engine when one answers (the image
 // shoal-test/busybox, built locally from the host's static busybox), else host processes
 // (`exec:/bin/sh`). The demo never starts dockerd itself: it would outlive the demo, so it only
-// says how to. On a terminal the cluster keeps running for you to try commands until Ctrl-C.
+// says how to. Then a web service publishes a port, and every node's address answers on it
+// from every replica (the routing mesh). On a terminal the cluster keeps running for you to try
+// commands until Ctrl-C.
 // On every way out (the end without a terminal, Ctrl-C, SIGTERM, an error) every service is
 // removed and the demo waits until their tasks, containers and processes are gone before it
 // stops the daemons; whatever is still there after that (a second Ctrl-C skips the wait) is
@@ -13,6 +15,7 @@
 // `npm run demo -- raft` runs the Raft key-value demo instead (scripts/demo-raft.ts).
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
+import { get } from 'node:http';
 import { join } from 'node:path';
 import type Dockerode from 'dockerode';
 import { ExecDriver, probeDocker } from '../src/runtime/index.ts';
@@ -27,6 +30,7 @@ import {
 } from '../src/testkit/index.ts';
 
 const SERVICE = 'demo';
+const WEB = 'web';
 const REPLICAS = 3;
 /** How long the way out waits for tasks, containers and processes to go before forcing. */
 const REMOVAL_TIMEOUT_MS = 60_000;
@@ -89,6 +93,8 @@ interface Runtime {
   /** The engine's client when one answers (the way out looks for containers there). */
   docker: Dockerode | null;
   containers: boolean;
+  /** The containers' image (when containers). */
+  image?: string;
   /** `service create` arguments from the first flag to the end. */
   args: string[];
   note: string;
@@ -123,12 +129,43 @@ async function chooseRuntime(): Promise<Runtime> {
     return {
       docker,
       containers: true,
+      image,
       args: [...args, image, 'sh', '-c', script],
       note: `Docker Engine ${engine.version}: the replicas are containers of ${image} (built locally, nothing pulled)`,
     };
   } catch (error) {
     return exec(`Docker Engine ${engine.version}, but ${(error as Error).message}`, docker);
   }
+}
+
+/** The web replicas: busybox httpd in containers, or a tiny Node server as exec tasks. */
+function webArgs(runtime: Runtime): string[] {
+  const env = ['--env', 'REPLICA={{.Task.Slot}}', '--env', 'NODE={{.Node.Hostname}}'];
+  if (runtime.containers && runtime.image !== undefined) {
+    const image = runtime.image;
+    const script =
+      'mkdir -p /www && echo "replica $REPLICA on $NODE" > /www/index.html && exec httpd -f -p 80 -h /www';
+    return [...env, image, 'sh', '-c', script];
+  }
+  // Exec tasks are told their port in PORT; the mesh connects there.
+  const server =
+    "const e = process.env; require('http').createServer((q, r) => r.end('replica ' + e.REPLICA + ' on ' + e.NODE + '\\n')).listen(e.PORT, '127.0.0.1')";
+  return [...env, `exec:${process.execPath}`, '-e', server];
+}
+
+/** One HTTP GET on a new connection: the body's first line, or what went wrong. */
+function httpGet(host: string, port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const request = get({ host, port, path: '/', agent: false, timeout: 5000 }, (response) => {
+      let body = '';
+      response.on('data', (chunk) => {
+        body += chunk;
+      });
+      response.on('end', () => resolve(body.trim().split('\n')[0] ?? ''));
+    });
+    request.on('timeout', () => request.destroy(new Error('timeout')));
+    request.on('error', (error) => resolve(`(${error.message})`));
+  });
 }
 
 async function clusterDemo(): Promise<void> {
@@ -254,6 +291,32 @@ async function clusterDemo(): Promise<void> {
     await show(n1, ['service', 'ps', SERVICE]);
     await show(n2, ['node', 'ps', 'node-2']);
 
+    const [published] = (await freePorts(1)) as [number];
+    say(`the routing mesh: "${WEB}", ${REPLICAS} web replicas published on port ${published}`);
+    const web = await cluster.cli(n1, [
+      'service',
+      'create',
+      '-d',
+      '--name',
+      WEB,
+      '--replicas',
+      String(REPLICAS),
+      '--publish',
+      `${published}:80`,
+      ...webArgs(runtime),
+    ]);
+    if (web.code !== 0) throw new Error(`service create ${WEB}: ${web.stderr}`);
+    await until(`${REPLICAS} ${WEB} replicas running`, 90_000, async () => {
+      const out = await cluster.ok(n1, ['service', 'ls', '--filter', `name=${WEB}`]);
+      return out.includes(`${REPLICAS}/${REPLICAS}`) ? true : undefined;
+    });
+    console.log('every node answers on the published port, from every replica (round robin):');
+    for (const node of nodes) {
+      const answers: string[] = [];
+      for (let i = 0; i < REPLICAS; i++) answers.push(await httpGet(node.ip, published));
+      console.log(`  curl http://${node.ip}:${published}/  ->  ${answers.join(' | ')}`);
+    }
+
     say('the cluster is yours to try');
     console.log(`  alias shoal='node ${cli}'`);
     for (const node of nodes)
@@ -261,6 +324,9 @@ async function clusterDemo(): Promise<void> {
     console.log(`  shoal service scale ${SERVICE}=5          # progress until 5/5 run`);
     console.log(`  shoal service ps ${SERVICE}`);
     console.log(`  shoal service logs -f ${SERVICE}           # every node's replicas`);
+    console.log(
+      `  curl http://127.0.0.2:${published}/           # the mesh: any node, any replica`,
+    );
     console.log(`  shoal service update --env-add GREETING=hi ${SERVICE}   # a rolling update`);
     console.log('  shoal node ps node-3');
     console.log('  shoal node update --availability drain node-3   # its replicas move');

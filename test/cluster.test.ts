@@ -181,7 +181,7 @@ test('a cluster forms, survives its leader, and refuses bad joins', {
   const twoManagers = await cluster.cli(n4, ['info']);
   assert.match(twoManagers.stderr, /two-manager configuration/);
   const toOne = await cluster.cli(n4, ['node', 'demote', last.name]);
-  assert.match(toOne.stdout, /demoted to a worker/);
+  assert.match(toOne.stdout, /demoted to a worker/, toOne.stderr);
   assert.doesNotMatch(toOne.stderr, /two-manager/, 'one manager left: no two-manager warning');
   const lastOne = await cluster.cli(n4, ['node', 'demote', 'node-4']);
   assert.equal(lastOne.code, 1);

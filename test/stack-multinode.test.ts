@@ -372,14 +372,19 @@ test('a compose stack over two hosts: deploy, one image rolls, prune, rm', {
   );
   let left = '';
   await waitFor('the stack gone everywhere', 90_000, async () => {
-    const [servicesLeft, secrets, configs, networks, tasks, containers] = await Promise.all([
-      services(),
-      listed<unknown>('/secrets'),
-      listed<unknown>('/configs'),
-      listed<{ Name: string }>('/networks'),
-      listed<Task>('/tasks'),
-      engineContainers(),
-    ]);
+    const [servicesLeft, secrets, configs, networks, tasks, containers, bridges] =
+      await Promise.all([
+        services(),
+        listed<unknown>('/secrets'),
+        listed<unknown>('/configs'),
+        listed<{ Name: string }>('/networks'),
+        listed<Task>('/tasks'),
+        engineContainers(),
+        // Each engine's bridge of the stack's network goes with the node's last task on it.
+        Promise.all(engines.map((engine) => engine.docker.listNetworks())).then((lists) =>
+          lists.flat().filter((network) => network.Name.startsWith('shoal-')),
+        ),
+      ]);
     const stackNetworks = networks.filter((network) => network.Name.startsWith(`${STACK}_`));
     const root = existingMemoryRoot();
     const files = nodeIds.flatMap((id) => {
@@ -393,6 +398,7 @@ test('a compose stack over two hosts: deploy, one image rolls, prune, rm', {
       networks: stackNetworks.map((network) => network.Name),
       tasks: tasks.length,
       containers: containers.map((container) => container.Names),
+      bridges: bridges.map((network) => network.Name),
       files,
     });
     return servicesLeft.length +
@@ -401,6 +407,7 @@ test('a compose stack over two hosts: deploy, one image rolls, prune, rm', {
       stackNetworks.length +
       tasks.length +
       containers.length +
+      bridges.length +
       files.length ===
       0
       ? true

@@ -333,6 +333,11 @@ export class DockerDriver implements RuntimeDriver {
     }
   }
 
+  /** The node's last task on a swarm network went: its bridge goes too (if no container uses it). */
+  releaseNetwork(networkId: string): Promise<void> {
+    return this.networks.release(networkId);
+  }
+
   /** Addresses this engine's containers hold on a swarm network (the mesh never claims them). */
   networkAddresses(networkId: string): Promise<Set<string>> {
     return this.networks.addresses(networkId);

@@ -29,20 +29,59 @@ function statusOf(error: unknown): number | undefined {
   return (error as { statusCode?: number }).statusCode;
 }
 
-/** Makes the bridge for `network` exist on the engine (idempotent; concurrent calls share). */
+/**
+ * Makes the bridge for `network` exist on the engine, and removes it when the node's last task
+ * on it went. Per network, making and removing run one after the other (a task that arrives
+ * while the bridge is being removed gets it made again).
+ */
 export class DockerNetworks {
-  private readonly ready = new Map<string, Promise<void>>();
+  /** Networks known to exist (made or found) since their last removal. */
+  private readonly ready = new Set<string>();
+  private readonly queues = new Map<string, Promise<void>>();
 
   constructor(private readonly docker: Dockerode) {}
 
   ensure(network: TaskNetwork): Promise<void> {
-    let pending = this.ready.get(network.id);
-    if (pending === undefined) {
-      pending = this.make(network);
-      this.ready.set(network.id, pending);
-      pending.catch(() => this.ready.delete(network.id));
-    }
-    return pending;
+    if (this.ready.has(network.id)) return Promise.resolve();
+    return this.serially(network.id, async () => {
+      if (this.ready.has(network.id)) return;
+      await this.make(network);
+      this.ready.add(network.id);
+    });
+  }
+
+  /** Removes the bridge of a swarm network unless a container still uses it. */
+  release(networkId: string): Promise<void> {
+    return this.serially(networkId, async () => {
+      this.ready.delete(networkId);
+      const list = (await this.docker.listNetworks({
+        filters: { label: [`${NETWORK_ID_LABEL}=${networkId}`] },
+      })) as { Id: string }[];
+      for (const entry of list) {
+        const info = (await this.docker.getNetwork(entry.Id).inspect()) as {
+          Containers?: Record<string, unknown> | null;
+        };
+        if (Object.keys(info.Containers ?? {}).length > 0) continue;
+        try {
+          await this.docker.getNetwork(entry.Id).remove();
+        } catch (error) {
+          // Gone already, or a container joined meanwhile (another node on this engine).
+          const status = statusOf(error);
+          if (status !== 404 && status !== 403 && status !== 409) throw error;
+        }
+      }
+    });
+  }
+
+  private serially(networkId: string, step: () => Promise<void>): Promise<void> {
+    const previous = this.queues.get(networkId) ?? Promise.resolve();
+    const next = previous.catch(() => {}).then(step);
+    this.queues.set(networkId, next);
+    const forget = () => {
+      if (this.queues.get(networkId) === next) this.queues.delete(networkId);
+    };
+    next.then(forget, forget);
+    return next;
   }
 
   private async make(network: TaskNetwork): Promise<void> {

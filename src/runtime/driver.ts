@@ -171,6 +171,9 @@ export interface RuntimeDriver {
   /** The task's output, oldest first; with `follow`, keeps going until the task ends or abort. */
   logs(taskId: string, options: LogOptions): AsyncIterable<LogEntry>;
 
+  /** Removes what the runtime made for a swarm network once no task of the node uses it. */
+  releaseNetwork?(networkId: string): Promise<void>;
+
   /** Releases watchers and connections. Running tasks keep running. */
   close(): Promise<void>;
 }

@@ -189,6 +189,11 @@ export class Worker implements LocalEndpoints {
       ),
     );
     await this.removeStrays(new Set());
+    for (const runner of runners) {
+      await this.releaseNetworks(runner).catch((error: Error) =>
+        this.log(`agent: removing the networks of task ${runner.id}: ${error.message}`),
+      );
+    }
     this.files.removeAll();
     rmSync(join(this.options.dir, TASKS_FILE), { force: true });
     this.persisted = '';
@@ -241,7 +246,21 @@ export class Worker implements LocalEndpoints {
       runner
         .remove()
         .then(() => this.files.remove(id))
+        .then(() => this.releaseNetworks(runner))
         .catch((error: Error) => this.log(`agent: removing task ${id}: ${error.message}`));
+    }
+  }
+
+  /** The networks of a removed task that no task of this node uses any more go. */
+  private async releaseNetworks(removed: TaskRunner): Promise<void> {
+    const driver = removed.driver;
+    if (driver?.releaseNetwork === undefined) return;
+    const inUse = new Set<string>();
+    for (const runner of this.runners.values()) {
+      for (const network of taskNetworks(runner.assigned)) inUse.add(network.id);
+    }
+    for (const network of taskNetworks(removed.assigned)) {
+      if (!inUse.has(network.id)) await driver.releaseNetwork(network.id);
     }
   }
 
