@@ -3,50 +3,11 @@
 // stale versions. Each gets Docker's status and a message naming the problem, and nothing in
 // the store changes.
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { type TestContext, test } from 'node:test';
+import { test } from 'node:test';
 import type { ClusterState } from '../../manager/index.ts';
 import { managerWithIngress } from '../../manager/networks/test-support.ts';
 import { DEFAULT_BODY_BYTES_MAX } from '../request.ts';
-import { createApiServer } from '../server.ts';
-import { rawRequest, withTempDir } from '../test-util.ts';
-import type { SwarmControl } from './control.ts';
-import { buildRoutes } from './index.ts';
-
-type Send = (
-  method: string,
-  path: string,
-  body?: string,
-) => Promise<{ status: number; message: string; body: string }>;
-
-async function withApi(t: TestContext, cluster: ClusterState, run: (send: Send) => Promise<void>) {
-  await withTempDir(async (dir) => {
-    let n = 0;
-    const control = { state: 'active', identity: null, cluster } as unknown as SwarmControl;
-    const routes = buildRoutes(control, {
-      name: 'test',
-      version: '0.0.0',
-      dataDir: dir,
-      newId: () => `bad${String(++n).padStart(22, '0')}`,
-    });
-    const server = createApiServer({ routes, info: { version: '0.0.0' } });
-    const socket = join(dir, 'api.sock');
-    await server.listenUnix(socket);
-    t.after(() => server.close());
-    await run(async (method, path, body) => {
-      const response = await rawRequest(socket, method, path, {
-        ...(body === undefined ? {} : { body, headers: { 'Content-Type': 'application/json' } }),
-      });
-      let message = '';
-      try {
-        message = (JSON.parse(response.body) as { message?: string }).message ?? '';
-      } catch {
-        message = '';
-      }
-      return { status: response.status, message, body: response.body };
-    });
-  });
-}
+import { withApi } from './test-support.ts';
 
 /** Every object of the three tables, with its version, to show that nothing changed. */
 function snapshot(cluster: ClusterState): string {
@@ -62,7 +23,7 @@ const b64 = (text: string) => Buffer.from(text).toString('base64');
 
 test('networks, secrets, configs: bad input gets Docker statuses and changes nothing', async (t) => {
   const cluster = await managerWithIngress(t);
-  await withApi(t, cluster, async (send) => {
+  await withApi(t, { cluster }, async (send) => {
     const secret = await send(
       'POST',
       '/v1.41/secrets/create',

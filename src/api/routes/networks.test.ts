@@ -1,57 +1,10 @@
 // /networks over a real API server on a unix socket, backed by a one-member manager holding
 // the ingress network: Docker's JSON shapes, statuses and error bodies.
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { type TestContext, test } from 'node:test';
+import { test } from 'node:test';
 import type { ClusterState } from '../../manager/index.ts';
 import { managerWithIngress } from '../../manager/networks/test-support.ts';
-import { createApiServer } from '../server.ts';
-import { rawRequest, withTempDir } from '../test-util.ts';
-import type { SwarmControl } from './control.ts';
-import { buildRoutes } from './index.ts';
-
-// biome-ignore lint/suspicious/noExplicitAny: answers are read field by field in assertions
-type Json = any;
-type Call = (
-  method: string,
-  path: string,
-  body?: unknown,
-) => Promise<{ status: number; json: () => Json; body: string }>;
-
-async function withApi(
-  t: TestContext,
-  control: Partial<SwarmControl>,
-  run: (call: Call) => Promise<void>,
-) {
-  await withTempDir(async (dir) => {
-    let n = 0;
-    const routes = buildRoutes(
-      { state: 'active', identity: null, cluster: null, ...control } as SwarmControl,
-      {
-        name: 'test',
-        version: '0.0.0',
-        dataDir: dir,
-        newId: () => `net${String(++n).padStart(22, '0')}`,
-      },
-    );
-    const server = createApiServer({ routes, info: { version: '0.0.0' } });
-    const socket = join(dir, 'api.sock');
-    await server.listenUnix(socket);
-    t.after(() => server.close());
-    await run(async (method, path, body) => {
-      const response = await rawRequest(socket, method, path, {
-        ...(body === undefined
-          ? {}
-          : { body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' } }),
-      });
-      return {
-        status: response.status,
-        body: response.body,
-        json: () => JSON.parse(response.body),
-      };
-    });
-  });
-}
+import { type Json, withApi } from './test-support.ts';
 
 const filters = (value: Record<string, string[]>) => encodeURIComponent(JSON.stringify(value));
 

@@ -1,83 +1,14 @@
 // /secrets and /configs over a real API server on a unix socket, backed by a one-member manager:
 // Docker's JSON shapes and statuses, secret data never answered, config data answered.
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { type TestContext, test } from 'node:test';
-import { ClusterState } from '../../manager/index.ts';
-import { MemFileSystem, RaftStorage } from '../../storage/index.ts';
-import { waitFor } from '../../testkit/index.ts';
-import { createApiServer } from '../server.ts';
-import { rawRequest, withTempDir } from '../test-util.ts';
-import type { SwarmControl } from './control.ts';
-import { buildRoutes } from './index.ts';
-
-async function manager(t: TestContext): Promise<ClusterState> {
-  const storage = RaftStorage.open({ dir: '/raft', fs: new MemFileSystem(), kek: null });
-  const state = new ClusterState({
-    raftId: 1,
-    storage,
-    loaded: storage.load(),
-    bootstrap: { voters: [1], learners: [], removed: [] },
-    send: () => {},
-    forward: () => Promise.reject(new Error('no one to forward to')),
-    persist: 'thread-pool',
-    tickMs: 5,
-    electionTicks: 10,
-    onFatal: (error) => assert.fail(String(error)),
-  });
-  t.after(() => state.stop());
-  state.start();
-  await waitFor('the manager to lead', 5000, async () => (state.isLeader() ? true : undefined));
-  return state;
-}
-
-type Call = (
-  method: string,
-  path: string,
-  body?: unknown,
-) => Promise<{ status: number; json: () => Json; body: string }>;
-// biome-ignore lint/suspicious/noExplicitAny: answers are read field by field in assertions
-type Json = any;
-
-async function withApi(
-  t: TestContext,
-  control: Partial<SwarmControl>,
-  run: (call: Call) => Promise<void>,
-) {
-  await withTempDir(async (dir) => {
-    let n = 0;
-    const routes = buildRoutes(
-      { state: 'active', identity: null, cluster: null, ...control } as SwarmControl,
-      {
-        name: 'test',
-        version: '0.0.0',
-        dataDir: dir,
-        newId: () => `id${String(++n).padStart(23, '0')}`,
-      },
-    );
-    const server = createApiServer({ routes, info: { version: '0.0.0' } });
-    const socket = join(dir, 'api.sock');
-    await server.listenUnix(socket);
-    t.after(() => server.close());
-    await run(async (method, path, body) => {
-      const response = await rawRequest(socket, method, path, {
-        ...(body === undefined
-          ? {}
-          : { body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' } }),
-      });
-      return {
-        status: response.status,
-        body: response.body,
-        json: () => JSON.parse(response.body),
-      };
-    });
-  });
-}
+import { test } from 'node:test';
+import { singleManager } from '../../manager/test-support.ts';
+import { withApi } from './test-support.ts';
 
 const b64 = (text: string) => Buffer.from(text).toString('base64');
 
 test('secrets: create, list, inspect without data, update labels, delete', async (t) => {
-  const cluster = await manager(t);
+  const cluster = await singleManager(t);
   await withApi(t, { cluster }, async (call) => {
     const created = await call('POST', '/v1.41/secrets/create', {
       Name: 'db_pass',
@@ -155,7 +86,7 @@ test('secrets: create, list, inspect without data, update labels, delete', async
 });
 
 test('configs: data answered, templating kept', async (t) => {
-  const cluster = await manager(t);
+  const cluster = await singleManager(t);
   await withApi(t, { cluster }, async (call) => {
     const created = await call('POST', '/configs/create', {
       Name: 'app.conf',

@@ -1,10 +1,8 @@
 // For the tests of networks: a real one-member manager (Raft on an in-memory disk) holding a
 // cluster object and the ingress network, as `swarm init` leaves it; stopped when the test ends.
-import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
-import { MemFileSystem, RaftStorage } from '../../storage/index.ts';
-import { waitFor } from '../../testkit/index.ts';
-import { ClusterState } from '../cluster-state.ts';
+import type { ClusterState } from '../cluster-state.ts';
+import { singleManager } from '../test-support.ts';
 import { ingressNetworkInput } from './allocate.ts';
 
 let counter = 0;
@@ -12,23 +10,7 @@ let counter = 0;
 export const testId = () => `id${String(++counter).padStart(6, '0')}`;
 
 export async function managerWithIngress(t: TestContext): Promise<ClusterState> {
-  const storage = RaftStorage.open({ dir: '/raft', fs: new MemFileSystem(), kek: null });
-  const state = new ClusterState({
-    raftId: 1,
-    storage,
-    loaded: storage.load(),
-    bootstrap: { voters: [1], learners: [], removed: [] },
-    send: () => {},
-    forward: () => Promise.reject(new Error('a one-member group has no one to forward to')),
-    persist: 'thread-pool',
-    tickMs: 5,
-    electionTicks: 10,
-    proposalTimeoutMs: 5000,
-    onFatal: (error) => assert.fail(String(error)),
-  });
-  t.after(() => state.stop());
-  state.start();
-  await waitFor('the manager to lead', 5000, async () => (state.isLeader() ? true : undefined));
+  const state = await singleManager(t);
   const pools = { DefaultAddrPool: ['10.0.0.0/8'], SubnetSize: 24 };
   await state.propose([
     {
