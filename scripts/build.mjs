@@ -8,6 +8,7 @@ import {
   renameSync,
   rmSync,
   statSync,
+  writeFileSync,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -58,6 +59,26 @@ await build({
     js: "import { createRequire as __shoalCreateRequire } from 'node:module'; const require = __shoalCreateRequire(import.meta.url);",
   },
 });
+
+// V8 keeps the source of every loaded module in memory, one byte per character only when all
+// of it is Latin-1: a single arrow in a comment doubles the size of a whole chunk in every
+// daemon's heap. esbuild escapes non-ASCII characters in code (charset ascii, its default) but
+// keeps the comments it preserves as written, so what is left is in comments, where an escape
+// changes nothing; strings and regular expressions would read an escape as the same character.
+for (const file of [
+  'shoal.mjs',
+  ...readdirSync(join(staging, 'chunks')).map((name) => join('chunks', name)),
+]) {
+  if (!file.endsWith('.mjs')) continue;
+  const path = join(staging, file);
+  const code = readFileSync(path, 'utf8');
+  // Per UTF-16 unit (\uXXXX, surrogate pairs as two): the form every literal reads alike.
+  const ascii = code.replace(
+    /[\u0080-\uffff]/g,
+    (unit) => `\\u${unit.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+  if (ascii !== code) writeFileSync(path, ascii);
+}
 
 mkdirSync(join(dist, 'chunks'), { recursive: true });
 const fresh = new Set(readdirSync(join(staging, 'chunks')));

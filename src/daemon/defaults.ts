@@ -7,12 +7,16 @@ export const DEFAULT_CLUSTER_PORT = 2377;
 export const DEFAULT_HEARTBEAT_PERIOD_MS = 3000;
 export const DEFAULT_NODE_CERT_EXPIRY_MS = 2160 * 3600 * 1000;
 export const MINIMUM_NODE_CERT_EXPIRY_MS = 3600 * 1000;
-/** Raft timing of the managers: 250 ms ticks (a heartbeat each), elections after 2.5-5 s of silence:
- * shorter ticks cost idle CPU on small boards, longer ones slow the failover. */
-export const RAFT_TICK_MS = 250;
-export const RAFT_ELECTION_TICKS = 10;
-/** The leader's heartbeat every other tick (500 ms): five per election timeout. */
-export const RAFT_HEARTBEAT_TICKS = 2;
+/**
+ * Raft timing of the managers: a tick every 500 ms, elections after 2.5-5 s of silence (5 to 9
+ * ticks, drawn at random). Every tick wakes every manager, idle or not, so ticks are as long as
+ * the leader's heartbeat period allows; shorter election timeouts would make failover faster
+ * and elections on a busy small board spurious.
+ */
+export const RAFT_TICK_MS = 500;
+export const RAFT_ELECTION_TICKS = 5;
+/** The leader's heartbeat every tick (500 ms): five per election timeout. */
+export const RAFT_HEARTBEAT_TICKS = 1;
 
 export function defaultClusterSpec(): ClusterSpec {
   return {

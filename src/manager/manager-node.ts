@@ -74,8 +74,7 @@ export class ManagerNode {
   private readonly rootRotation: RootRotationReconciler;
   private membershipTimer: NodeJS.Timeout | null = null;
   private membershipBusy = false;
-  /** Another tending was asked for while one ran. */
-  private membershipAgain = false;
+  private peersPending = false;
   private readonly leadershipListeners = new Set<() => void>();
   private roleChangePending = false;
   /** Managers and the cluster object: peers to dial, a root rotation to finish. */
@@ -129,7 +128,8 @@ export class ManagerNode {
         if (change.type === ConfChangeType.RemoveNode) this.transport.removePeer(change.nodeId);
         else if (context && change.nodeId !== raftId)
           this.transport.addPeer(change.nodeId, context.addr);
-        this.tendMembershipSoon();
+        // A learner to promote, or another voter to watch.
+        this.armMembershipCheck(false);
       },
       onFatal: options.onFatal,
     });
@@ -173,13 +173,13 @@ export class ManagerNode {
     this.storeWatcher = this.state.store.watch({
       table: ['nodes', 'cluster'],
       onEvent: (event) => {
-        this.tendMembershipSoon();
+        this.syncPeersSoon();
         if (event.table === 'cluster') this.followRootRotation();
       },
     });
     this.state.start();
     this.orchestration.start();
-    this.tendMembershipSoon();
+    this.syncPeersSoon();
     this.followRootRotation();
   }
 
@@ -259,7 +259,7 @@ export class ManagerNode {
       if (this.stopped) return;
       this.orchestration.leadershipChanged();
       this.followRootRotation();
-      this.tendMembershipSoon();
+      this.armMembershipCheck(true);
       for (const listener of this.leadershipListeners) {
         try {
           listener();
@@ -277,43 +277,55 @@ export class ManagerNode {
     else this.rootRotation.stop();
   }
 
-  /** Tends the membership now (or right after the tending under way), replacing a pending check. */
-  private tendMembershipSoon(): void {
-    if (this.stopped) return;
-    if (this.membershipBusy) {
-      this.membershipAgain = true;
-      return;
-    }
-    this.scheduleMembership(0);
-  }
-
-  private scheduleMembership(delayMs: number): void {
-    if (this.membershipTimer) clearTimeout(this.membershipTimer);
-    this.membershipTimer = setTimeout(() => {
-      this.membershipTimer = null;
-      void this.tendMembership();
-    }, delayMs);
-  }
-
-  /**
-   * Keeps Raft peers in step with the store (addresses of managers after a restart), and on
-   * the leader records managers' reachability and promotes learners that have caught up with
-   * the log. Runs again every MEMBERSHIP_CHECK_MS only while this manager leads others: a lone
-   * manager or a follower waits for the next change.
-   */
-  private async tendMembership(): Promise<void> {
-    if (this.membershipBusy || this.stopped) return;
-    this.membershipBusy = true;
-    this.membershipAgain = false;
-    let watching = false;
-    try {
+  /** Dials every manager the store names (addresses of managers after a restart). */
+  private syncPeersSoon(): void {
+    if (this.peersPending || this.stopped) return;
+    this.peersPending = true;
+    setImmediate(() => {
+      this.peersPending = false;
+      if (this.stopped) return;
       for (const manager of managerAddresses(this.state.store)) {
         if (manager.raftId !== this.options.raftId)
           this.transport.addPeer(manager.raftId, manager.addr);
       }
+    });
+  }
+
+  /**
+   * The leader's membership check, MEMBERSHIP_CHECK_MS from now: while it leads other managers
+   * or learners, and once after it became leader (`once`), so that a lone manager records its
+   * own reachability. Never at once: a new leader hears from its followers first, else it
+   * would record them unreachable for a moment.
+   */
+  private armMembershipCheck(once: boolean): void {
+    if (this.stopped || this.membershipBusy) return;
+    const leading = this.state.isLeader();
+    const status = leading ? this.state.raft.status() : null;
+    const wanted =
+      status !== null && (once || status.voters.length > 1 || status.learners.length > 0);
+    if (!wanted) {
+      if (this.membershipTimer) clearTimeout(this.membershipTimer);
+      this.membershipTimer = null;
+      return;
+    }
+    if (this.membershipTimer) return;
+    this.membershipTimer = setTimeout(() => {
+      this.membershipTimer = null;
+      void this.checkMembership();
+    }, MEMBERSHIP_CHECK_MS);
+  }
+
+  /**
+   * On the leader: records managers' reachability and promotes learners that have caught up
+   * with the log; then arms the next check if there is something to watch.
+   */
+  private async checkMembership(): Promise<void> {
+    if (this.membershipBusy || this.stopped) return;
+    this.membershipBusy = true;
+    let failed = false;
+    try {
       if (!this.state.isLeader()) return;
       const status = this.state.raft.status();
-      watching = status.voters.length > 1 || status.learners.length > 0;
       await this.recordReachability(status);
       for (const learner of status.learners) {
         const progress = status.progress.get(learner);
@@ -324,13 +336,11 @@ export class ManagerNode {
       }
     } catch (error) {
       this.options.log(`membership: ${(error as Error).message}`);
-      watching = true;
+      failed = true;
     } finally {
       this.membershipBusy = false;
     }
-    if (this.stopped) return;
-    if (this.membershipAgain) this.scheduleMembership(0);
-    else if (watching) this.scheduleMembership(MEMBERSHIP_CHECK_MS);
+    this.armMembershipCheck(failed);
   }
 }
 
