@@ -9,8 +9,11 @@ import {
   type TrustAction,
 } from '../pki/index.ts';
 
-/** Between polls when nothing is happening. */
-export const CA_POLL_IDLE_MS = 10_000;
+/**
+ * Between polls when nothing is happening: rare, because the session tells the node when the
+ * cluster object moves (pollSoon); this only catches what a lost session missed.
+ */
+export const CA_POLL_IDLE_MS = 5 * 60_000;
 /** Between polls while a rotation is under way, or after this node acted. */
 export const CA_POLL_BUSY_MS = 1_000;
 /** Polls are spread by up to this fraction either way, so a fleet does not poll in step. */

@@ -121,6 +121,8 @@ export class SwarmNode {
   private keySealedWith: Uint8Array | null = null;
   /** Polls the CA for root rotations. */
   private caWatch: CaWatch | null = null;
+  /** The cluster object's version the sessions last told (0: none yet). */
+  private clusterVersion = 0;
   private adopting = false;
   private renewalTimer: NodeJS.Timeout | null = null;
   /** Serializes init, join, leave and unlock. */
@@ -633,6 +635,11 @@ export class SwarmNode {
           this.files.save(node);
         }
         if (reply.role && reply.role !== node.role) this.adoptRole(reply.role);
+        // The cluster object moved (a rotation started or ended): ask the CA now.
+        if (reply.clusterVersion !== 0 && reply.clusterVersion !== this.clusterVersion) {
+          if (this.clusterVersion !== 0) this.caWatch?.pollSoon();
+          this.clusterVersion = reply.clusterVersion;
+        }
       },
     });
     this.agent.start();

@@ -101,6 +101,7 @@ export const clusterProtoDescriptor = {
                 role: { type: 'string', id: 5 },
                 logSubscriptions: { type: 'bytes', id: 6 },
                 mesh: { type: 'bytes', id: 7 },
+                clusterVersion: { type: 'uint64', id: 8 },
               },
             },
             Dispatcher: {

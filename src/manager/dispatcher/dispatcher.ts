@@ -25,6 +25,7 @@ import {
   NotFoundError,
 } from '../../store/index.ts';
 import { type ClusterState, NO_LEADER_MESSAGE } from '../cluster-state.ts';
+import { clusterObject } from '../cluster-view.ts';
 import { DEFAULT_GRACE_MULTIPLIER, Heartbeats } from './heartbeats.ts';
 import { MeshFlow } from './mesh-flow.ts';
 import {
@@ -494,6 +495,7 @@ export class Dispatcher {
       role,
       logSubscriptions: EMPTY,
       mesh: EMPTY,
+      clusterVersion: clusterObject(this.state.store)?.Version.Index ?? 0,
     };
   }
 

@@ -35,6 +35,7 @@ export interface WireSessionReply {
   role: string;
   logSubscriptions: Uint8Array;
   mesh: Uint8Array;
+  clusterVersion: number;
 }
 
 /** A SessionReply as the agent hands it on. */
@@ -52,6 +53,8 @@ export interface SessionReply {
   logSubscriptions: Uint8Array;
   /** JSON of the routing mesh's table (src/mesh/table.ts); empty when unchanged. */
   mesh: Uint8Array;
+  /** The cluster object's version (0 when unknown): the CA's state may have changed. */
+  clusterVersion: number;
 }
 
 /** The largest description JSON a session accepts. */
@@ -74,6 +77,7 @@ export function replyFromWire(reply: WireSessionReply): SessionReply {
     assignments: reply.assignments ?? new Uint8Array(),
     logSubscriptions: reply.logSubscriptions ?? new Uint8Array(),
     mesh: reply.mesh ?? new Uint8Array(),
+    clusterVersion: Number(reply.clusterVersion ?? 0),
   };
 }
 
