@@ -128,8 +128,9 @@ export class ManagerNode {
         if (change.type === ConfChangeType.RemoveNode) this.transport.removePeer(change.nodeId);
         else if (context && change.nodeId !== raftId)
           this.transport.addPeer(change.nodeId, context.addr);
-        // A learner to promote, or another voter to watch.
-        this.armMembershipCheck(false);
+        // A learner to promote, or another voter to watch. Armed unconditionally: Raft's
+        // status may not list the new member until the change is fully applied.
+        this.armMembershipCheck(true);
       },
       onFatal: options.onFatal,
     });
