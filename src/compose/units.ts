@@ -50,7 +50,7 @@ export function parseDuration(text: string): number {
 export function formatDuration(nanoseconds: number): string {
   if (nanoseconds === 0) return '0s';
   const sign = nanoseconds < 0 ? '-' : '';
-  let rest = Math.abs(nanoseconds);
+  let rest = Math.abs(Math.round(nanoseconds));
   if (rest < 1e9) {
     for (const [unit, scale] of [
       ['ms', 1e6],

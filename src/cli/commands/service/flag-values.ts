@@ -192,31 +192,8 @@ export function parseGoDuration(text: string): number {
   return Math.round(negative ? -total : total);
 }
 
-/** Go's Duration.String() for nanoseconds: 1h30m0s, 5s, 1.5s, 250ms, 0s. */
-export function formatGoDuration(nanoseconds: number): string {
-  if (nanoseconds === 0) return '0s';
-  const negative = nanoseconds < 0;
-  let rest = Math.abs(Math.round(nanoseconds));
-  const sign = negative ? '-' : '';
-  if (rest < 1e9) {
-    // Sub-second: the largest unit that keeps a leading digit.
-    const [unit, size] = rest < 1e3 ? ['ns', 1] : rest < 1e6 ? ['µs', 1e3] : ['ms', 1e6];
-    return `${sign}${trimFraction(rest / (size as number))}${unit}`;
-  }
-  const hours = Math.floor(rest / 3600e9);
-  rest -= hours * 3600e9;
-  const minutes = Math.floor(rest / 60e9);
-  rest -= minutes * 60e9;
-  const seconds = `${trimFraction(rest / 1e9)}s`;
-  if (hours > 0) return `${sign}${hours}h${minutes}m${seconds}`;
-  if (minutes > 0) return `${sign}${minutes}m${seconds}`;
-  return `${sign}${seconds}`;
-}
-
-function trimFraction(value: number): string {
-  // Go prints up to nine fractional digits without trailing zeros.
-  return Number(value.toFixed(9)).toString();
-}
+/** Go's Duration.String() for nanoseconds: 1h30m0s, 5s, 1.5s, 250ms, 0s (compose's). */
+export { formatDuration as formatGoDuration } from '../../../compose/index.ts';
 
 const RAM_UNITS: Record<string, number> = {
   k: 1024,
