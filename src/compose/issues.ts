@@ -25,7 +25,9 @@ export function formatLocation(at: Location): string {
 
 export function formatIssue(issue: Issue): string {
   const path = issue.path === '' ? '' : `${issue.path}: `;
-  return `${formatLocation(issue.at)}: ${path}${issue.message}`;
+  // One line per issue, whatever the file held: line breaks in it are shown escaped.
+  const text = `${path}${issue.message}`.replace(/\r/g, '\\r').replace(/\n/g, '\\n');
+  return `${formatLocation(issue.at)}: ${text}`;
 }
 
 /** The compose files cannot be deployed; `issues` says why, each with its place. */

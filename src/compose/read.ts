@@ -21,7 +21,8 @@ function describe(value: Scalar | undefined, node: TreeNode): string {
   if (node.kind === 'map') return 'a mapping';
   if (node.kind === 'seq') return 'a list';
   if (value === null) return 'null';
-  if (typeof value === 'string') return `the string "${value}"`;
+  // Quoted as Go's %q would: a value with a newline stays on its message's line.
+  if (typeof value === 'string') return `the string ${JSON.stringify(value)}`;
   return `${typeof value} ${String(value)}`;
 }
 
