@@ -3,6 +3,12 @@
 // with wrk on loopback in one run. The backends are the service's own tasks: nginx processes
 // (exec runtime) that Shoal starts on one node; direct and HAProxy runs target their assigned
 // ports. Prints a table and writes bench/results/mesh.json.
+//
+// This machine's speed drifts a lot within a run (a shared VM: the same path can lose half its
+// requests/s between rounds), so the three paths are run in rounds, each round in a rotated
+// order, and the ratios reported are the medians of each round's own ratios: a pair measured
+// seconds apart shares the machine's state of the moment. The proxies' CPU time per request
+// (HAProxy's process, the Shoal daemon) is reported too, as a drift-free view of their cost.
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -18,17 +24,18 @@ import {
   makeTempDir,
   waitFor,
 } from '../../src/testkit/index.ts';
+import { cpuSeconds, median } from './cpu.ts';
 import { parseWrk, type WrkResult } from './wrk.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 export const usage = `npm run bench -- mesh [options]
   --replicas N         nginx tasks behind the service (default 1)
-  --duration-s N       each wrk run (default 10)
+  --duration-s N       each wrk run (default 5)
   --connections N      wrk connections (default 50)
   --threads N          wrk threads (default 1)
   --haproxy-threads N  HAProxy threads (default 1: the mesh runs one event loop)
-  --rounds N           rounds of the three paths, interleaved; medians reported (default 3)`;
+  --rounds N           rounds of the three paths, order rotated; medians reported (default 5)`;
 
 const NGINX_CONF = `worker_processes 1;
 pid PIDFILE;
@@ -72,6 +79,8 @@ function wrk(url: string, opts: Options): WrkResult {
   return parseWrk(out);
 }
 
+type Path = 'direct' | 'haproxy' | 'mesh';
+
 interface Options {
   replicas: number;
   durationS: number;
@@ -95,7 +104,7 @@ function assignedPort(dataDir: string, taskId: string): number {
 async function withHaproxy<T>(
   backends: number[],
   threads: number,
-  body: (port: number) => Promise<T>,
+  body: (port: number, pid: number) => Promise<T>,
 ): Promise<T> {
   const [port] = (await freePorts(1)) as [number];
   const dir = makeTempDir('shoal-bench-haproxy-');
@@ -128,20 +137,32 @@ async function withHaproxy<T>(
         return undefined;
       }
     });
-    return await body(port);
+    if (child.pid === undefined) throw new Error('haproxy did not start');
+    return await body(port, child.pid);
   } finally {
     await killHard(child);
   }
 }
 
+/** One wrk run, with the CPU its proxy used per request (null for the direct path). */
+interface Sample extends WrkResult {
+  cpuUsPerRequest: number | null;
+}
+
 /** The sample with the median requests/s (its own p99 kept with it). */
-function medianResult(samples: WrkResult[]): WrkResult {
+function medianResult(samples: Sample[]): Sample {
   const sorted = [...samples].sort((x, y) => x.rps - y.rps);
   return sorted[Math.floor((sorted.length - 1) / 2)]!;
 }
 
-function ratio(a: number | null, b: number | null): number | null {
-  return a === null || b === null || b === 0 ? null : Math.round((a / b) * 1000) / 1000;
+/** The median over rounds of `a`'s requests/s over `b`'s in the same round. */
+function pairedRatio(a: Sample[], b: Sample[]): number {
+  return Math.round(median(a.map((x, i) => x.rps / b[i]!.rps)) * 1000) / 1000;
+}
+
+function medianCpu(samples: Sample[]): number | null {
+  const known = samples.flatMap((s) => (s.cpuUsPerRequest === null ? [] : [s.cpuUsPerRequest]));
+  return known.length === 0 ? null : Math.round(median(known) * 10) / 10;
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -163,11 +184,11 @@ export async function run(argv: string[]): Promise<number> {
   }
   const opts: Options = {
     replicas: positiveInt('replicas', values.replicas, 1),
-    durationS: positiveInt('duration-s', values['duration-s'], 10),
+    durationS: positiveInt('duration-s', values['duration-s'], 5),
     connections: positiveInt('connections', values.connections, 50),
     threads: positiveInt('threads', values.threads, 1),
     haproxyThreads: positiveInt('haproxy-threads', values['haproxy-threads'], 1),
-    rounds: positiveInt('rounds', values.rounds, 3),
+    rounds: positiveInt('rounds', values.rounds, 5),
   };
   execFileSync(
     process.execPath,
@@ -223,23 +244,33 @@ export async function run(argv: string[]): Promise<number> {
     wrk(meshUrl, { ...opts, durationS: 2 });
     // Rounds interleave the three paths, so drift on a shared machine hits them alike;
     // medians are reported.
-    const samples: Record<'direct' | 'haproxy' | 'mesh', WrkResult[]> = {
-      direct: [],
-      haproxy: [],
-      mesh: [],
-    };
-    await withHaproxy(backends, opts.haproxyThreads, async (haproxyPort) => {
+    const samples: Record<Path, Sample[]> = { direct: [], haproxy: [], mesh: [] };
+    const daemonPid = node.child?.pid;
+    if (daemonPid === undefined) throw new Error('the Shoal daemon is not running');
+    await withHaproxy(backends, opts.haproxyThreads, async (haproxyPort, haproxyPid) => {
+      const runs: Record<Path, { url: string; pid: number | null }> = {
+        direct: { url: `http://127.0.0.1:${backends[0]}/`, pid: null },
+        haproxy: { url: `http://127.0.0.1:${haproxyPort}/`, pid: haproxyPid },
+        mesh: { url: meshUrl, pid: daemonPid },
+      };
+      const paths: Path[] = ['direct', 'haproxy', 'mesh'];
       for (let round = 1; round <= opts.rounds; round++) {
-        const runs = {
-          direct: `http://127.0.0.1:${backends[0]}/`,
-          haproxy: `http://127.0.0.1:${haproxyPort}/`,
-          mesh: meshUrl,
-        } as const;
-        for (const path of ['direct', 'haproxy', 'mesh'] as const) {
-          const sample = wrk(runs[path], opts);
+        const order = paths.map((_, i) => paths[(i + round - 1) % paths.length]!);
+        for (const path of order) {
+          const { url, pid } = runs[path];
+          const cpuBefore = pid === null ? 0 : cpuSeconds(pid);
+          const result = wrk(url, opts);
+          const cpu = pid === null ? null : cpuSeconds(pid) - cpuBefore;
+          const requests = result.rps * opts.durationS;
+          const sample: Sample = {
+            ...result,
+            cpuUsPerRequest: cpu === null ? null : Math.round((cpu / requests) * 1e7) / 10,
+          };
           samples[path].push(sample);
+          const cost =
+            sample.cpuUsPerRequest === null ? '' : `, ${sample.cpuUsPerRequest} CPU-us/req`;
           console.log(
-            `round ${round} ${path.padEnd(8)} ${sample.rps} req/s, p99 ${sample.p99Ms} ms`,
+            `round ${round} ${path.padEnd(8)} ${sample.rps} req/s, p99 ${sample.p99Ms} ms${cost}`,
           );
         }
       }
@@ -257,10 +288,13 @@ export async function run(argv: string[]): Promise<number> {
       shoal_userspace_p99_ms: mesh.p99Ms,
       shoal_kernel_p99_ms: null,
       ratios: {
-        userspace_vs_haproxy: ratio(mesh.rps, haproxy.rps),
-        userspace_vs_direct: ratio(mesh.rps, direct.rps),
+        userspace_vs_haproxy: pairedRatio(samples.mesh, samples.haproxy),
+        userspace_vs_direct: pairedRatio(samples.mesh, samples.direct),
         kernel_vs_direct: null,
       },
+      ratio_method: 'median over rounds of the ratio within each round',
+      haproxy_cpu_us_per_request: medianCpu(samples.haproxy),
+      shoal_userspace_cpu_us_per_request: medianCpu(samples.mesh),
       targets: { userspace_vs_haproxy: 0.8, kernel_vs_direct: 0.95 },
       kernel_path: 'none: this kernel has no IPVS, and Shoal has no nftables path yet',
       samples,
@@ -269,14 +303,15 @@ export async function run(argv: string[]): Promise<number> {
       at: new Date().toISOString(),
     };
     console.log('');
-    console.log('path        req/s      p99 ms   vs HAProxy  vs direct');
-    const row = (name: string, r: WrkResult) =>
+    console.log('path        req/s      p99 ms   vs HAProxy  vs direct  CPU-us/req');
+    const row = (name: string, path: Path, r: Sample) =>
       console.log(
-        `${name.padEnd(10)}  ${String(r.rps).padStart(9)}  ${String(r.p99Ms).padStart(7)}   ${String(ratio(r.rps, haproxy.rps)).padStart(9)}  ${String(ratio(r.rps, direct.rps)).padStart(9)}`,
+        `${name.padEnd(10)}  ${String(r.rps).padStart(9)}  ${String(r.p99Ms).padStart(7)}   ${String(pairedRatio(samples[path], samples.haproxy)).padStart(9)}  ${String(pairedRatio(samples[path], samples.direct)).padStart(9)}  ${String(medianCpu(samples[path]) ?? '-').padStart(10)}`,
       );
-    row('direct', direct);
-    row('haproxy', haproxy);
-    row('shoal', mesh);
+    row('direct', 'direct', direct);
+    row('haproxy', 'haproxy', haproxy);
+    row('shoal', 'mesh', mesh);
+    console.log('(req/s and p99: the median run; ratios: the median of per-round ratios)');
     console.log('kernel      (none on this machine)');
     mkdirSync(join(root, 'bench/results'), { recursive: true });
     writeFileSync(join(root, 'bench/results/mesh.json'), `${JSON.stringify(result, null, 2)}\n`);

@@ -5,9 +5,9 @@
 import type { Socket as DgramSocket } from 'node:dgram';
 import { createServer, type Server, type Socket } from 'node:net';
 import { bridge } from './bridge.ts';
-import { splice } from './dial.ts';
 import type { Endpoint } from './local-endpoints.ts';
 import { proxyHeaderV2 } from './proxy-protocol.ts';
+import { adoptAccepted, Forwarder, relay } from './relay.ts';
 import type { MeshBackend, MeshPort } from './table.ts';
 import type { MeshCall } from './tunnel-client.ts';
 
@@ -16,7 +16,10 @@ const MAX_TRIES = 5;
 /** Connections one published port holds open at most; beyond, new ones are refused. */
 export const MAX_CONNECTIONS_PER_PORT = 10_000;
 
-export type Upstream = { kind: 'local'; socket: Socket } | { kind: 'remote'; call: MeshCall };
+/** A local upstream reads through the forwarder it was dialled with, if any (`forwarded`). */
+export type Upstream =
+  | { kind: 'local'; socket: Socket; forwarded: boolean }
+  | { kind: 'remote'; call: MeshCall };
 export type UdpUpstream =
   | { kind: 'local'; socket: DgramSocket; endpoint: Endpoint }
   | { kind: 'remote'; call: MeshCall };
@@ -26,7 +29,8 @@ export interface IngressRouter {
   /** The service and port now published here, if any. */
   route(protocol: 'tcp' | 'udp', published: number): { service: string; port: MeshPort } | null;
   pick(service: string, port: number, skip: ReadonlySet<string>): MeshBackend | undefined;
-  connect(backend: MeshBackend, port: MeshPort): Promise<Upstream>;
+  /** `forwarder` takes a local task's reads (see relay.ts); remote upstreams ignore it. */
+  connect(backend: MeshBackend, port: MeshPort, forwarder?: Forwarder): Promise<Upstream>;
   connectUdp(backend: MeshBackend, port: MeshPort): Promise<UdpUpstream>;
   log(line: string): void;
 }
@@ -43,7 +47,6 @@ export class TcpIngress {
     this.server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) =>
       this.accept(socket),
     );
-    this.server.maxConnections = MAX_CONNECTIONS_PER_PORT;
   }
 
   listen(): Promise<void> {
@@ -68,11 +71,21 @@ export class TcpIngress {
   }
 
   private accept(socket: Socket): void {
+    // Counted here rather than by the server's maxConnections: relayed sockets are re-made
+    // around their handle (relay.ts), which the server no longer counts.
+    if (this.sockets.size >= MAX_CONNECTIONS_PER_PORT) {
+      socket.destroy();
+      return;
+    }
+    this.hold(socket);
+    socket.setNoDelay(true);
+    void this.forward(socket);
+  }
+
+  private hold(socket: Socket): void {
     this.sockets.add(socket);
     socket.on('close', () => this.sockets.delete(socket));
     socket.on('error', () => socket.destroy());
-    socket.setNoDelay(true);
-    void this.forward(socket);
   }
 
   private async forward(socket: Socket): Promise<void> {
@@ -82,13 +95,14 @@ export class TcpIngress {
       return;
     }
     const tried = new Set<string>();
+    const fromTask = new Forwarder(socket);
     for (let attempt = 0; attempt < MAX_TRIES && !socket.destroyed; attempt++) {
       const backend = this.router.pick(route.service, this.published, tried);
       if (backend === undefined) break;
       tried.add(backend.task);
       let upstream: Upstream;
       try {
-        upstream = await this.router.connect(backend, route.port);
+        upstream = await this.router.connect(backend, route.port, fromTask);
       } catch {
         continue;
       }
@@ -97,14 +111,14 @@ export class TcpIngress {
         else upstream.call.cancel();
         return;
       }
-      this.join(socket, upstream, route.port);
+      this.join(socket, upstream, route.port, fromTask);
       return;
     }
     // Nothing in rotation took it: reset, as a closed port would.
     socket.resetAndDestroy();
   }
 
-  private join(socket: Socket, upstream: Upstream, port: MeshPort): void {
+  private join(socket: Socket, upstream: Upstream, port: MeshPort, fromTask: Forwarder): void {
     let header: Buffer | null = null;
     if (port.proxyProtocol) {
       header = proxyHeaderV2({
@@ -116,8 +130,16 @@ export class TcpIngress {
       });
     }
     if (upstream.kind === 'local') {
-      if (header) upstream.socket.write(header);
-      splice(socket, upstream.socket, () => {});
+      const task = upstream.socket;
+      if (header) task.write(header);
+      const client = adoptAccepted(socket, new Forwarder(task));
+      if (client === null) {
+        relay(socket, false, task, upstream.forwarded, () => {});
+        return;
+      }
+      this.hold(client);
+      fromTask.to(client);
+      relay(client, true, task, upstream.forwarded, () => {});
       return;
     }
     const call = upstream.call;

@@ -9,10 +9,11 @@
 // another) and waits until the connections it serves closed, or the stop grace period passed.
 import { createSocket, type Socket as DgramSocket } from 'node:dgram';
 import { isIPv6, type Socket } from 'node:net';
-import { dialTcp } from './dial.ts';
+import { CONNECT_TIMEOUT_MS, dialTcp } from './dial.ts';
 import { type IngressRouter, TcpIngress, type UdpUpstream, type Upstream } from './ingress-tcp.ts';
 import { UdpIngress } from './ingress-udp.ts';
 import type { Endpoint, LocalEndpoints } from './local-endpoints.ts';
+import type { Forwarder } from './relay.ts';
 import type { MeshBackend, MeshPort, MeshProtocol, MeshService, MeshTable } from './table.ts';
 import type { TunnelClient } from './tunnel-client.ts';
 
@@ -154,9 +155,10 @@ export class NodeMesh implements IngressRouter {
     return undefined;
   }
 
-  async connect(backend: MeshBackend, port: MeshPort): Promise<Upstream> {
+  async connect(backend: MeshBackend, port: MeshPort, forwarder?: Forwarder): Promise<Upstream> {
     if (backend.node === this.options.nodeId) {
-      return { kind: 'local', socket: await this.dialLocal(backend.task, port.target) };
+      const socket = await this.dialLocal(backend.task, port.target, forwarder);
+      return { kind: 'local', socket, forwarded: forwarder !== undefined };
     }
     const call = await this.options.tunnel.open({
       node: backend.node,
@@ -194,8 +196,9 @@ export class NodeMesh implements IngressRouter {
   }
 
   /** A connection to a local task, counted until it closes (for draining). */
-  async dialLocal(task: string, targetPort: number): Promise<Socket> {
-    const socket = await dialTcp(this.localEndpoint(task, targetPort, 'tcp'));
+  async dialLocal(task: string, targetPort: number, forwarder?: Forwarder): Promise<Socket> {
+    const endpoint = this.localEndpoint(task, targetPort, 'tcp');
+    const socket = await dialTcp(endpoint, CONNECT_TIMEOUT_MS, forwarder);
     this.track(task, socket);
     return socket;
   }
