@@ -100,7 +100,9 @@ async function scenarios(t: TestContext, api: ClusterApi, nodes: DaemonProcess[]
     await new Promise<void>((resolve) =>
       squatter.listen({ host: nodes[2]!.ip, port: taken }, resolve),
     );
-    t.after(() => squatter.close());
+    t.after(() => {
+      if (squatter.listening) squatter.close();
+    });
     const id = await api.create({
       Name: 'squatted',
       TaskTemplate: { ContainerSpec: echoContainer() },
@@ -120,5 +122,27 @@ async function scenarios(t: TestContext, api: ClusterApi, nodes: DaemonProcess[]
       return status.Message?.includes(`${taken}/tcp`) ? status.Message : undefined;
     });
     assert.match(node, /already in use/);
+    // The service shows it too, naming the node.
+    type Conflicts = { PortConflicts?: { NodeID: string; PublishedPort: number }[] };
+    const conflicts = await waitFor('the service to show the conflict', 15_000, async () => {
+      const found = (await api.client.request('GET', `/services/${id}`)).json<Conflicts>();
+      return found.PortConflicts?.length ? found.PortConflicts : undefined;
+    });
+    const nodeId = (await api.client.request('GET', `/nodes/${nodes[2]!.name}`)).json<{
+      ID: string;
+    }>().ID;
+    assert.deepEqual(
+      conflicts.map((c) => [c.NodeID, c.PublishedPort]),
+      [[nodeId, taken]],
+    );
+    // Once the port is free, the node opens it and the report goes away.
+    await new Promise<void>((resolve) => squatter.close(() => resolve()));
+    await waitFor(`${nodes[2]!.ip}:${taken} once free`, 30_000, async () =>
+      (await httpGet(nodes[2]!.ip, taken)).startsWith('ERROR') ? undefined : true,
+    );
+    await waitFor('the conflict to clear', 30_000, async () => {
+      const found = (await api.client.request('GET', `/services/${id}`)).json<Conflicts>();
+      return found.PortConflicts === undefined ? true : undefined;
+    });
   });
 }

@@ -92,6 +92,13 @@ export class NodeAgent {
           .portProblems()
           .map((problem) => problem.error)
           .join('; '),
+      portConflicts: () =>
+        this.mesh.portProblems().map((problem) => ({
+          ServiceID: problem.service,
+          Protocol: problem.protocol,
+          PublishedPort: problem.published,
+          Message: problem.error,
+        })),
       log: options.log,
       ...options.session,
       onReply: (reply) => {

@@ -9,6 +9,7 @@
 // every reply keeps up to date.
 import * as grpc from '@grpc/grpc-js';
 import {
+  portConflictsToWire,
   replyFromWire,
   type SessionReply,
   type WireSessionMessage,
@@ -21,7 +22,7 @@ import {
 } from '../manager/dispatcher/task-protocol.ts';
 import { clientChannelOptions, createClientCredentials, type TlsMaterial } from '../pki/index.ts';
 import { clusterServiceDefinition } from '../rpc/index.ts';
-import type { NodeDescription } from '../store/index.ts';
+import type { NodeDescription, PortConflict } from '../store/index.ts';
 
 export type AgentSessionState = 'connecting' | 'ready' | 'backoff';
 
@@ -35,6 +36,8 @@ export interface AgentSessionOptions {
   description: () => NodeDescription;
   /** What is wrong on this node now ('' when nothing), sent with every message. */
   statusMessage?: () => string;
+  /** Published ports this node cannot open now, sent with every message. */
+  portConflicts?: () => readonly PortConflict[];
   /** host:port this node is reached at (an unspecified host makes the manager use the peer's). */
   addr: string;
   onReply?: (reply: SessionReply) => void;
@@ -170,6 +173,7 @@ export class AgentSession {
           addr: this.options.addr,
           taskStatuses: encodeStatuses(chunk),
           statusMessage: this.options.statusMessage?.() ?? '',
+          portConflicts: portConflictsToWire(this.options.portConflicts?.() ?? []),
         });
       }
       return true;
@@ -324,6 +328,7 @@ export class AgentSession {
         addr: this.options.addr,
         taskStatuses: EMPTY,
         statusMessage: this.options.statusMessage?.() ?? '',
+        portConflicts: portConflictsToWire(this.options.portConflicts?.() ?? []),
       });
     } catch {
       // The stream broke; its error event handles it.

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:net';
 import { test } from 'node:test';
 import type { Network, Service, Task } from '../store/index.ts';
+import { waitFor } from '../testkit/index.ts';
 import { NodeMesh } from './mesh.ts';
 import { parseProxyHeaderV2, proxyHeaderV2 } from './proxy-protocol.ts';
 import { buildMeshTable, parseMeshTable } from './table.ts';
@@ -207,4 +208,55 @@ test('draining waits for open connections to close, within the grace period', as
   mesh.stop();
   lingering.stop();
   (server as Server | null)?.close();
+});
+
+test('a published port held by another process is reported, and opened once it is free', async () => {
+  const squatter = createServer();
+  const port = await new Promise<number>((resolve) => {
+    squatter.listen({ host: '127.0.0.1', port: 0 }, () => {
+      resolve((squatter.address() as { port: number }).port);
+    });
+  });
+  const reports: string[][] = [];
+  const mesh = new NodeMesh({
+    nodeId: 'n1',
+    ingressHost: '127.0.0.1',
+    local: { endpoint: () => ({ host: '127.0.0.1', port: 1 }) },
+    tunnel: noTunnel,
+    onPortProblems: (problems) => reports.push(problems.map((p) => p.error)),
+    portRetryMs: 20,
+    log: () => {},
+  });
+  mesh.setTable({
+    services: [
+      {
+        id: 'svc',
+        name: 'web',
+        ports: [{ protocol: 'tcp', published: port, target: 80 }],
+        backends: [],
+      },
+    ],
+  });
+  await waitFor('the conflict to be reported', 5_000, async () =>
+    mesh.portProblems().length === 1 ? true : undefined,
+  );
+  assert.match(
+    mesh.portProblems()[0]!.error,
+    new RegExp(`${port}/tcp of service web is already in use`),
+  );
+  await new Promise<void>((resolve) => squatter.close(() => resolve()));
+  await waitFor('the port to open once free', 5_000, async () =>
+    mesh.portProblems().length === 0 ? true : undefined,
+  );
+  assert.deepEqual(reports.at(-1), []);
+  // The mesh holds the port now.
+  const again = createServer();
+  await assert.rejects(
+    new Promise<void>((resolve, reject) => {
+      again.once('error', reject);
+      again.listen({ host: '127.0.0.1', port }, resolve);
+    }),
+    /EADDRINUSE/,
+  );
+  mesh.stop();
 });

@@ -32,6 +32,8 @@ export interface NodeMeshOptions {
   tunnel: TunnelClient;
   /** Published ports this node could not open, whenever that list changes. */
   onPortProblems?: (problems: PortProblem[]) => void;
+  /** How often ports that could not be opened are tried again (default PORT_RETRY_MS). */
+  portRetryMs?: number;
   log: (line: string) => void;
 }
 
@@ -39,6 +41,8 @@ type Listener = TcpIngress | UdpIngress;
 
 /** How long a drained task's mark is kept (its node may hear of it late). */
 const DRAIN_MEMORY_MS = 10 * 60_000;
+/** How often published ports that could not be opened are tried again, while any is left. */
+export const PORT_RETRY_MS = 10_000;
 
 export class NodeMesh implements IngressRouter {
   private services = new Map<string, MeshService>();
@@ -51,6 +55,7 @@ export class NodeMesh implements IngressRouter {
   private readonly active = new Map<string, number>();
   private readonly idleWaiters = new Map<string, Set<() => void>>();
   private problems: PortProblem[] = [];
+  private retryTimer: NodeJS.Timeout | null = null;
   private stopped = false;
 
   constructor(private readonly options: NodeMeshOptions) {}
@@ -132,6 +137,27 @@ export class NodeMesh implements IngressRouter {
   private setProblems(problems: PortProblem[]): void {
     this.problems = problems;
     this.options.onPortProblems?.(problems);
+    if (problems.length === 0 || this.stopped) {
+      if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+      this.retryTimer = null;
+    } else if (this.retryTimer === null) {
+      // The process holding the port may let it go: try again until it does.
+      this.retryTimer = setTimeout(
+        () => this.retryProblems(),
+        this.options.portRetryMs ?? PORT_RETRY_MS,
+      );
+      this.retryTimer.unref();
+    }
+  }
+
+  private retryProblems(): void {
+    this.retryTimer = null;
+    if (this.stopped) return;
+    for (const problem of this.problems) {
+      const key = routeKey(problem.protocol, problem.published);
+      const route = this.routes.get(key);
+      if (route && !this.listeners.has(key) && !this.opening.has(key)) void this.open(key, route);
+    }
   }
 
   // --- IngressRouter ---
@@ -249,6 +275,8 @@ export class NodeMesh implements IngressRouter {
 
   stop(): void {
     this.stopped = true;
+    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
     for (const listener of this.listeners.values()) listener.close();
     this.listeners.clear();
     this.options.tunnel.closeAll();

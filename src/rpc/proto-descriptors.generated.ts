@@ -90,6 +90,15 @@ export const clusterProtoDescriptor = {
                 addr: { type: 'string', id: 2 },
                 taskStatuses: { type: 'bytes', id: 3 },
                 statusMessage: { type: 'string', id: 4 },
+                portConflicts: { rule: 'repeated', type: 'PortConflict', id: 5 },
+              },
+            },
+            PortConflict: {
+              fields: {
+                serviceId: { type: 'string', id: 1 },
+                protocol: { type: 'string', id: 2 },
+                publishedPort: { type: 'uint32', id: 3 },
+                message: { type: 'string', id: 4 },
               },
             },
             SessionReply: {

@@ -124,8 +124,22 @@ export interface NodeDescription {
 export interface Node extends Meta {
   Spec: NodeSpec;
   Description: NodeDescription;
-  Status: { State: NodeState; Message?: string; Addr: string };
+  Status: {
+    State: NodeState;
+    Message?: string;
+    Addr: string;
+    /** Shoal: published ports this node could not open (absent when none). */
+    PortConflicts?: PortConflict[];
+  };
   ManagerStatus?: { Leader?: boolean; Reachability: Reachability; Addr: string };
+}
+
+/** A published port a node could not open for a service (a Shoal extension). */
+export interface PortConflict {
+  ServiceID: string;
+  Protocol: 'tcp' | 'udp';
+  PublishedPort: number;
+  Message: string;
 }
 
 // -------------------------------------------------------------------------- services, tasks

@@ -79,6 +79,46 @@ export function serviceView(service: Service): Service {
   } as Service;
 }
 
+/** A published port of a service that a node could not open (a Shoal extension). */
+export interface ServicePortConflict {
+  NodeID: string;
+  Protocol: 'tcp' | 'udp';
+  PublishedPort: number;
+  Message: string;
+}
+
+/** The port conflicts live nodes report, by service ID. */
+export function portConflictsByService(store: Store): Map<string, ServicePortConflict[]> {
+  const byService = new Map<string, ServicePortConflict[]>();
+  for (const node of store.list('nodes')) {
+    if (node.Status.State === 'down') continue;
+    for (const conflict of node.Status.PortConflicts ?? []) {
+      let list = byService.get(conflict.ServiceID);
+      if (list === undefined) {
+        list = [];
+        byService.set(conflict.ServiceID, list);
+      }
+      list.push({
+        NodeID: node.ID,
+        Protocol: conflict.Protocol,
+        PublishedPort: conflict.PublishedPort,
+        Message: conflict.Message,
+      });
+    }
+  }
+  return byService;
+}
+
+/** serviceView, with the published ports some node could not open (only when there are). */
+function serviceViewWithConflicts(
+  service: Service,
+  conflicts: Map<string, ServicePortConflict[]>,
+): Service & { PortConflicts?: ServicePortConflict[] } {
+  const found = conflicts.get(service.ID);
+  const view = serviceView(service);
+  return found === undefined ? view : { ...view, PortConflicts: found };
+}
+
 export function addServiceRoutes(router: Router, control: SwarmControl, newId: () => string): void {
   const services = () => new ServiceControl(requireManager(control), newId);
 
@@ -87,12 +127,16 @@ export function addServiceRoutes(router: Router, control: SwarmControl, newId: (
     const filters = parseFilters(context.query, SERVICE_FILTERS);
     const withStatus = queryBool(context.query, 'status');
     const list = cluster.store.list('services').filter((service) => matches(service, filters));
+    const conflicts = portConflictsByService(cluster.store);
     return json(
       200,
       list.map((service) =>
         withStatus
-          ? { ...serviceView(service), ServiceStatus: serviceStatus(cluster.store, service) }
-          : serviceView(service),
+          ? {
+              ...serviceViewWithConflicts(service, conflicts),
+              ServiceStatus: serviceStatus(cluster.store, service),
+            }
+          : serviceViewWithConflicts(service, conflicts),
       ),
     );
   });
@@ -105,7 +149,9 @@ export function addServiceRoutes(router: Router, control: SwarmControl, newId: (
   });
 
   router.get('/services/{id}', (context) => {
-    return json(200, serviceView(services().find(context.params.id!)));
+    const service = services().find(context.params.id!);
+    const conflicts = portConflictsByService(requireManager(control).store);
+    return json(200, serviceViewWithConflicts(service, conflicts));
   });
 
   router.post('/services/{id}/update', async (context) => {

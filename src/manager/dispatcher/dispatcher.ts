@@ -23,6 +23,7 @@ import {
   type Node,
   type NodeDescription,
   NotFoundError,
+  type PortConflict,
 } from '../../store/index.ts';
 import { type ClusterState, NO_LEADER_MESSAGE } from '../cluster-state.ts';
 import { clusterObject } from '../cluster-view.ts';
@@ -35,6 +36,7 @@ import {
   managerToWire,
   parseNodeDescription,
   peerHost,
+  portConflictsFromWire,
   portOf,
   type WireSessionMessage,
   type WireSessionReply,
@@ -109,6 +111,8 @@ class Session {
   host = '';
   /** What the agent says is wrong on its node ('' when nothing). */
   statusMessage = '';
+  /** The published ports the agent says its node cannot open. */
+  portConflicts: PortConflict[] = [];
   /** The last description the agent sent (null: none, keep the stored one). */
   description: NodeDescription | null = null;
   /** The assignment set last sent, as JSON (null: none yet on this session). */
@@ -316,6 +320,17 @@ export class Dispatcher {
       session.statusMessage = statusMessage;
       descriptionChanged = true;
     }
+    let portConflicts: PortConflict[];
+    try {
+      portConflicts = portConflictsFromWire(message.portConflicts ?? []);
+    } catch (err) {
+      this.close(session, grpc.status.INVALID_ARGUMENT, (err as Error).message);
+      return;
+    }
+    if (canonicalJson(portConflicts) !== canonicalJson(session.portConflicts)) {
+      session.portConflicts = portConflicts;
+      descriptionChanged = true;
+    }
     if (message.taskStatuses.length > 0) {
       try {
         this.tasks.report(nodeId, parseStatuses(message.taskStatuses));
@@ -394,6 +409,7 @@ export class Dispatcher {
       node.Status.State === 'ready' &&
       node.Status.Addr === session.host &&
       (node.Status.Message ?? '') === session.statusMessage &&
+      canonicalJson(node.Status.PortConflicts ?? []) === canonicalJson(session.portConflicts) &&
       (session.description === null ||
         canonicalJson(node.Description) === canonicalJson(this.descriptionFor(node, session)))
     );
@@ -417,6 +433,9 @@ export class Dispatcher {
                 State: 'ready',
                 Addr: session.host,
                 ...(session.statusMessage ? { Message: session.statusMessage } : {}),
+                ...(session.portConflicts.length > 0
+                  ? { PortConflicts: session.portConflicts }
+                  : {}),
               },
             },
             expectedVersion: node.Version.Index,

@@ -2,7 +2,7 @@
 // both ends share. Kept free of manager-only imports so the agent can use it. The loader
 // (src/rpc/protos.ts) names fields in camelCase: proto `heartbeat_period_ms` is
 // `heartbeatPeriodMs` on the wire objects.
-import type { NodeDescription, NodeRole } from '../../store/index.ts';
+import type { NodeDescription, NodeRole, PortConflict } from '../../store/index.ts';
 
 /** A manager of the cluster, as replies name them to agents. */
 export interface ManagerAddress {
@@ -18,6 +18,48 @@ export interface WireSessionMessage {
   addr: string;
   taskStatuses: Uint8Array;
   statusMessage: string;
+  portConflicts: WirePortConflict[];
+}
+
+export interface WirePortConflict {
+  serviceId: string;
+  protocol: string;
+  publishedPort: number;
+  message: string;
+}
+
+/** Port conflicts a session message may carry at most, and the length of each message. */
+export const MAX_PORT_CONFLICTS = 256;
+const MAX_CONFLICT_MESSAGE = 512;
+
+export function portConflictsToWire(conflicts: readonly PortConflict[]): WirePortConflict[] {
+  return conflicts.slice(0, MAX_PORT_CONFLICTS).map((c) => ({
+    serviceId: c.ServiceID,
+    protocol: c.Protocol,
+    publishedPort: c.PublishedPort,
+    message: c.Message,
+  }));
+}
+
+/** The conflicts an agent reported; throws on one that names no valid port. */
+export function portConflictsFromWire(wire: readonly WirePortConflict[]): PortConflict[] {
+  if (wire.length > MAX_PORT_CONFLICTS) {
+    throw new Error(`${wire.length} port conflicts in one message; at most ${MAX_PORT_CONFLICTS}`);
+  }
+  return wire.map((c) => {
+    if (c.protocol !== 'tcp' && c.protocol !== 'udp') {
+      throw new Error(`port conflict with protocol ${JSON.stringify(c.protocol)}: tcp or udp`);
+    }
+    if (!Number.isInteger(c.publishedPort) || c.publishedPort < 1 || c.publishedPort > 65535) {
+      throw new Error(`port conflict on port ${c.publishedPort}: not a port number`);
+    }
+    return {
+      ServiceID: c.serviceId.slice(0, 64),
+      Protocol: c.protocol,
+      PublishedPort: c.publishedPort,
+      Message: c.message.slice(0, MAX_CONFLICT_MESSAGE),
+    };
+  });
 }
 
 export interface WireManagerAddress {

@@ -82,6 +82,29 @@ describe('service create', () => {
     ]);
   });
 
+  it('once converged, it warns of published ports a node could not open', async () => {
+    const conflict = {
+      NodeID: 'node0003',
+      Protocol: 'tcp',
+      PublishedPort: 8080,
+      Message: 'published port 8080/tcp of service web is already in use on this node',
+    };
+    const daemon = new FakeDaemon({
+      'POST /services/create': { ID: 'newid123', Warnings: null },
+      'GET /services/newid123': {
+        ...webService({ ID: 'newid123', UpdateStatus: { State: 'completed' } }),
+        PortConflicts: [conflict],
+      },
+    });
+    const io = captureIo(NOW);
+    const { values } = parseServiceArguments('create', ['nginx']);
+    await runCreate(daemon, 'nginx', [], values, io);
+    assert.equal(
+      io.stderr,
+      'Warning: node node0003: published port 8080/tcp of service web is already in use on this node\n',
+    );
+  });
+
   it('--network and --secret are looked up by name first', async () => {
     const daemon = new FakeDaemon({
       'GET /networks/backend': { Id: 'net0001', Name: 'backend' },

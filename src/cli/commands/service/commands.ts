@@ -25,6 +25,7 @@ import {
 } from './format.ts';
 import { formatPretty } from './format-pretty.ts';
 import { imageWithTag } from './image-reference.ts';
+import { portConflicts } from './port-conflicts.ts';
 import { waitOnService } from './wait.ts';
 
 export interface CommandIo {
@@ -50,8 +51,14 @@ function withTaggedImage(spec: ServiceSpec): ServiceSpec {
   };
 }
 
-function wait(daemon: Daemon, serviceId: string, quiet: boolean, io: CommandIo): Promise<void> {
-  return waitOnService(daemon, serviceId, {
+/** Waits for the service to converge, then warns of published ports some node could not open. */
+async function wait(
+  daemon: Daemon,
+  serviceId: string,
+  quiet: boolean,
+  io: CommandIo,
+): Promise<void> {
+  const service = await waitOnService(daemon, serviceId, {
     quiet,
     write: io.out,
     terminal: io.terminal,
@@ -59,6 +66,9 @@ function wait(daemon: Daemon, serviceId: string, quiet: boolean, io: CommandIo):
     now: io.now,
     ...(io.interrupted ? { interrupted: io.interrupted } : {}),
   });
+  for (const conflict of service === null ? [] : portConflicts(service)) {
+    io.err(`Warning: node ${conflict.NodeID}: ${conflict.Message}\n`);
+  }
 }
 
 /** `service create`: POST /services/create, print the ID, then wait unless -d. */

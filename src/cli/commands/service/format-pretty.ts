@@ -5,6 +5,7 @@ import type { Service } from '../../../store/index.ts';
 import { formatTable } from '../../template/index.ts';
 import { bytesSize, formatGoDuration } from './flag-values.ts';
 import { humanDuration } from './format.ts';
+import { portConflicts } from './port-conflicts.ts';
 
 const PRETTY_TEMPLATE = `
 ID:\t\t{{.ID}}
@@ -179,6 +180,11 @@ Ports:
   TargetPort = {{ $port.TargetPort }}
   PublishMode = {{ $port.PublishMode }}
 {{- end }} {{ end -}}
+{{- if .PortConflicts }}
+Port Conflicts:
+{{- range $conflict := .PortConflicts }}
+ {{ $conflict.PublishedPort }}/{{ $conflict.Protocol }} on node {{ $conflict.NodeID }}: {{ $conflict.Message }}
+{{- end }}{{ end -}}
 {{- if .Healthcheck }}
  Healthcheck:
   Interval = {{ .Healthcheck.Interval }}
@@ -311,6 +317,7 @@ export function prettyContext(
       TargetPort: port.TargetPort,
       PublishMode: port.PublishMode ?? '',
     })),
+    PortConflicts: portConflicts(service),
     // A pointer in docker: present means shown.
     Healthcheck: health
       ? {

@@ -426,5 +426,22 @@ describe('service inspect --pretty', () => {
         '',
       ].join('\n'),
     );
+    const conflicted = {
+      ...inspected,
+      PortConflicts: [
+        { NodeID: 'n3', Protocol: 'tcp', PublishedPort: 6379, Message: 'already in use' },
+      ],
+    };
+    assert.ok(
+      formatPretty([conflicted], new Map(), NOW).includes(
+        [
+          '  PublishMode = ingress ',
+          'Port Conflicts:',
+          ' 6379/tcp on node n3: already in use',
+          ' Healthcheck:',
+        ].join('\n'),
+      ),
+      'the conflicts follow the ports',
+    );
   });
 });

@@ -3,7 +3,7 @@
 // and draw the ProgressTracker's messages until the service converges, the update stops with an
 // error, or Ctrl-C (which only stops the display: the swarm carries on). With -q nothing is
 // drawn but the wait is the same. Runs until one of those happens, as docker does.
-import type { Node, Task } from '../../../store/index.ts';
+import type { Node, Service, Task } from '../../../store/index.ts';
 import { CliError } from '../../connection.ts';
 import { type Daemon, filtersQuery, inspectService } from './api.ts';
 import { ProgressTracker } from './progress.ts';
@@ -22,11 +22,12 @@ export interface WaitOptions {
   pollIntervalMs?: number;
 }
 
+/** Resolves with the service as last seen once it converged; with null when interrupted. */
 export async function waitOnService(
   daemon: Daemon,
   serviceId: string,
   options: WaitOptions,
-): Promise<void> {
+): Promise<Service | null> {
   const tracker = new ProgressTracker(serviceId);
   const display = new ProgressDisplay(options.terminal, options.columns ?? 200);
   const now = options.now ?? Date.now;
@@ -52,7 +53,7 @@ export async function waitOnService(
       const first = tracker.observeService(service, now());
       emit(first.messages);
       if (first.outcome.kind === 'error') throw new CliError(first.outcome.message);
-      if (first.outcome.kind === 'done') return;
+      if (first.outcome.kind === 'done') return service;
 
       const tasks = await daemon.call<Task[]>('GET', '/tasks', {
         query: { filters: filtersQuery({ service: [service.ID], '_up-to-date': ['true'] }) },
@@ -64,7 +65,7 @@ export async function waitOnService(
       const second = tracker.observeTasks(service, tasks, active, now());
       emit(second.messages);
       if (second.outcome.kind === 'error') throw new CliError(second.outcome.message);
-      if (second.outcome.kind === 'done') return;
+      if (second.outcome.kind === 'done') return service;
 
       if (!interrupted) {
         await new Promise<void>((resolve) => {
@@ -78,7 +79,7 @@ export async function waitOnService(
       }
       if (interrupted) {
         emit(tracker.interrupted());
-        return;
+        return null;
       }
     }
   } finally {
