@@ -27,6 +27,13 @@ export interface NodeState {
   advertiseAddr: string;
   /** host:port the cluster port listens on. */
   listenAddr: string;
+  /**
+   * `--listen-addr` and `--advertise-addr` as the operator gave them at init or join (an
+   * interface name stays a name): resolved again at each start, so a node whose interface got
+   * a new address (DHCP) advertises that one. Absent in state written before they were kept.
+   */
+  listenSpec?: string;
+  advertiseSpec?: string;
   /** Cluster addresses of the managers this node knows of (refreshed by its session). */
   managers: string[];
   autolock: boolean;

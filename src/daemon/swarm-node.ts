@@ -57,8 +57,8 @@ import {
   RAFT_TICK_MS,
 } from './defaults.ts';
 import { newObjectId, newRaftId } from './identifiers.ts';
-import { AddressError, resolveAdvertiseAddr, resolveListenAddr } from './interface-address.ts';
 import { joinCluster } from './join.ts';
+import { refreshNodeAddresses, resolveNodeAddresses } from './node-addresses.ts';
 import { type NodeState, NodeStateStore } from './node-state.ts';
 import { fetchCaStatus, renewCertificate } from './renew.ts';
 import { DEFAULT_DOCKER_SOCKET, openRuntimes } from './runtimes.ts';
@@ -148,7 +148,7 @@ export class SwarmNode {
   /** On daemon start: resume the membership kept on disk, if any. */
   async resume(): Promise<void> {
     if (!this.files.exists()) return;
-    this.node = this.files.load();
+    this.node = this.followAddressChange(this.files.load());
     if (this.node.role === 'manager') {
       const kek = this.files.loadKek();
       if (!kek) {
@@ -177,6 +177,27 @@ export class SwarmNode {
     this.localState = 'active';
   }
 
+  /**
+   * At start: the addresses given at init or join, resolved again (an interface's address may
+   * have changed while the daemon was down). A new advertised address is kept; the agent's
+   * session reports it and a manager's member entry is updated (ManagerNode).
+   */
+  private followAddressChange(node: NodeState): NodeState {
+    const refresh = refreshNodeAddresses(node);
+    if (refresh.kind === 'unresolved') {
+      this.options.log(
+        `cannot resolve this node's address again (${refresh.reason}); keeping ${node.advertiseAddr}`,
+      );
+      return node;
+    }
+    if (refresh.kind === 'unchanged') return node;
+    this.options.log(
+      `this node's address changed: advertising ${refresh.node.advertiseAddr} (was ${refresh.previous.advertiseAddr})`,
+    );
+    this.files.save(refresh.node);
+    return refresh.node;
+  }
+
   /** Reads the TLS material; a sealed key needs `kek` (throws NodeKeyLockedError). */
   private loadTls(kek: Uint8Array | null): void {
     this.tls = this.files.loadTls(kek);
@@ -187,7 +208,10 @@ export class SwarmNode {
     return this.exclusive(async () => {
       if (request.forceNewCluster && this.node?.role === 'manager') return this.recover();
       this.assertInactive();
-      const { listenAddr, advertiseAddr } = addresses(request.listenAddr, request.advertiseAddr);
+      const { listenAddr, advertiseAddr } = resolveNodeAddresses(
+        request.listenAddr,
+        request.advertiseAddr,
+      );
       const spec = mergeSwarmSpec(defaultClusterSpec(), request.spec);
       const nodeId = newObjectId();
       const clusterId = newObjectId();
@@ -214,6 +238,8 @@ export class SwarmNode {
         raftId,
         advertiseAddr,
         listenAddr,
+        listenSpec: request.listenAddr,
+        advertiseSpec: request.advertiseAddr,
         managers: [advertiseAddr],
         autolock: request.autolock,
       };
@@ -282,7 +308,10 @@ export class SwarmNode {
       this.assertInactive();
       const remote = request.remoteAddrs[0];
       if (!remote) throw new SwarmError(400, 'at least one manager address is required to join');
-      const { listenAddr, advertiseAddr } = addresses(request.listenAddr, request.advertiseAddr);
+      const { listenAddr, advertiseAddr } = resolveNodeAddresses(
+        request.listenAddr,
+        request.advertiseAddr,
+      );
       this.localState = 'pending';
       try {
         const joined = await joinCluster({
@@ -301,6 +330,8 @@ export class SwarmNode {
           raftId: null,
           advertiseAddr,
           listenAddr,
+          listenSpec: request.listenAddr,
+          advertiseSpec: request.advertiseAddr,
           managers: joined.managers.map((m) => m.addr),
           autolock: false,
         };
@@ -488,6 +519,7 @@ export class SwarmNode {
       nodeId: node.nodeId,
       clusterId: node.clusterId,
       raftId: node.raftId!,
+      advertiseAddr: node.advertiseAddr,
       raftDir: this.files.raftDir(),
       kek,
       tls: this.tls!,
@@ -794,26 +826,6 @@ export class SwarmNode {
 function withPort(address: string): string {
   if (/^\[.*\]:\d+$/.test(address) || /^[^:]+:\d+$/.test(address)) return address;
   return `${address}:${DEFAULT_CLUSTER_PORT}`;
-}
-
-/**
- * The listen and advertise addresses of init and join, as dockerd reads them: IP addresses or
- * interface names (`eth0`, `eth0:2377`); the advertised port defaults to the listen port.
- */
-function addresses(
-  listen: string,
-  advertise: string,
-): { listenAddr: string; advertiseAddr: string } {
-  try {
-    const listenAddr = resolveListenAddr(
-      listen || `0.0.0.0:${DEFAULT_CLUSTER_PORT}`,
-      DEFAULT_CLUSTER_PORT,
-    );
-    return { listenAddr, advertiseAddr: resolveAdvertiseAddr(advertise, listenAddr) };
-  } catch (error) {
-    if (error instanceof AddressError) throw new SwarmError(400, error.message);
-    throw error;
-  }
 }
 
 function sameKey(a: Uint8Array | null, b: Uint8Array | null): boolean {

@@ -1,7 +1,8 @@
 // Everything a manager runs, wired together: the replicated cluster state over its encrypted
 // Raft storage, the Raft transport and the CA and Manager services on the cluster port, and
 // the leader's membership duties (promoting caught-up learners, keeping Raft peers in step
-// with the store).
+// with the store), and, after a start on a new address, the update of its own member entry
+// (member-address.ts).
 //
 // Idle, a manager wakes only for what needs a clock: Raft's ticks and, on a leader with other
 // managers, the membership check. Role changes reported by Raft (not polled) start and stop the
@@ -27,6 +28,7 @@ import {
   managerAddresses,
 } from './cluster-view.ts';
 import { decodeMemberContext, ManagerServer } from './manager-server.ts';
+import { MemberAddressUpdater } from './member-address.ts';
 import { Orchestration } from './orchestration/index.ts';
 import { ManagerClients } from './peer-clients.ts';
 import { RoleChanger } from './roles.ts';
@@ -42,6 +44,11 @@ export interface ManagerNodeOptions {
   nodeId: string;
   clusterId: string;
   raftId: number;
+  /**
+   * host:port this manager advertises now; when its member entry names another address (it
+   * came back on a new one), the entry is rewritten (member-address.ts).
+   */
+  advertiseAddr: string;
   raftDir: string;
   kek: Uint8Array;
   tls: TlsMaterial;
@@ -72,6 +79,7 @@ export class ManagerNode {
   /** This node's certificate and roots; the Raft transport's new connections use the current ones. */
   private readonly tls: LiveTlsMaterial;
   private readonly rootRotation: RootRotationReconciler;
+  private readonly memberAddress: MemberAddressUpdater;
   private membershipTimer: NodeJS.Timeout | null = null;
   private membershipBusy = false;
   private peersPending = false;
@@ -164,6 +172,14 @@ export class ManagerNode {
       log: options.log,
     });
     this.rootRotation = new RootRotationReconciler({ state: this.state, log: options.log });
+    this.memberAddress = new MemberAddressUpdater({
+      state: this.state,
+      nodeId: options.nodeId,
+      raftId,
+      advertiseAddr: options.advertiseAddr,
+      register: (target, addr) => this.clients.joinRaft(target, addr),
+      log: options.log,
+    });
     for (const peer of options.initialPeers) {
       if (peer.raftId !== raftId) this.transport.addPeer(peer.raftId, peer.addr);
     }
@@ -182,6 +198,7 @@ export class ManagerNode {
     this.orchestration.start();
     this.syncPeersSoon();
     this.followRootRotation();
+    this.memberAddress.start();
   }
 
   /**
@@ -214,6 +231,7 @@ export class ManagerNode {
     this.storeWatcher?.close();
     this.storeWatcher = null;
     this.leadershipListeners.clear();
+    this.memberAddress.stop();
     this.rootRotation.stop();
     this.orchestration.stop();
     await this.state.stop();
