@@ -2,7 +2,8 @@
 // against the same backends reached directly and through HAProxy 2.6 in tcp mode, measured
 // with wrk on loopback in one run. The backends are the service's own tasks: nginx processes
 // (exec runtime) that Shoal starts on one node; direct and HAProxy runs target their assigned
-// ports. Prints a table and writes bench/results/mesh.json.
+// ports. Prints a table and writes bench/results/mesh.json (mesh-remote.json with --remote,
+// where the tasks run on a second node and the mesh reaches them through the tunnel).
 //
 // This machine's speed drifts a lot within a run (a shared VM: the same path can lose half its
 // requests/s between rounds), so the three paths are run in rounds, each round in a rotated
@@ -35,7 +36,9 @@ export const usage = `npm run bench -- mesh [options]
   --connections N      wrk connections (default 50)
   --threads N          wrk threads (default 1)
   --haproxy-threads N  HAProxy threads (default 1: the mesh runs one event loop)
-  --rounds N           rounds of the three paths, order rotated; medians reported (default 5)`;
+  --rounds N           rounds of the three paths, order rotated; medians reported (default 5)
+  --remote             tasks on a second node: the mesh reaches them through the tunnel
+                       (mutual TLS, gRPC) instead of dialling them on its own node`;
 
 const NGINX_CONF = `worker_processes 1;
 pid PIDFILE;
@@ -88,6 +91,7 @@ interface Options {
   threads: number;
   haproxyThreads: number;
   rounds: number;
+  remote: boolean;
 }
 
 /** The loopback port Shoal assigned an exec task (nginx rewrites its own environ). */
@@ -175,6 +179,7 @@ export async function run(argv: string[]): Promise<number> {
       threads: { type: 'string' },
       'haproxy-threads': { type: 'string' },
       rounds: { type: 'string' },
+      remote: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -189,6 +194,7 @@ export async function run(argv: string[]): Promise<number> {
     threads: positiveInt('threads', values.threads, 1),
     haproxyThreads: positiveInt('haproxy-threads', values['haproxy-threads'], 1),
     rounds: positiveInt('rounds', values.rounds, 5),
+    remote: values.remote === true,
   };
   execFileSync(
     process.execPath,
@@ -202,15 +208,27 @@ export async function run(argv: string[]): Promise<number> {
   try {
     const daemons = daemonsForTest(after, 'bench-mesh');
     daemons.daemonArgs = ['--docker', 'none'];
-    const [clusterPort, published] = (await freePorts(2)) as [number, number];
+    const [clusterPort, workerPort, published] = (await freePorts(3)) as [number, number, number];
     const node = await daemons.add(1, clusterPort);
     await daemons.initSwarm(node, []);
+    // With --remote the tasks run on a worker: the manager's published port reaches them
+    // through the tunnel.
+    let taskNode = node;
+    if (opts.remote) {
+      taskNode = await daemons.add(2, workerPort);
+      const token = (await daemons.ok(node, ['swarm', 'join-token', '-q', 'worker'])).trim();
+      const joined = await daemons.joinSwarm(taskNode, token, node.clusterAddr);
+      if (joined.code !== 0) throw new Error(`swarm join: ${joined.stderr}`);
+    }
     const api = new ApiClient({ socketPath: node.socket });
     after(async () => api.close());
     const created = await api.request('POST', '/services/create', {
       body: {
         Name: 'bench-web',
-        TaskTemplate: { ContainerSpec: { Image: 'exec:/bin/sh', Args: ['-c', nginxScript()] } },
+        TaskTemplate: {
+          ContainerSpec: { Image: 'exec:/bin/sh', Args: ['-c', nginxScript()] },
+          ...(opts.remote ? { Placement: { Constraints: ['node.role==worker'] } } : {}),
+        },
         Mode: { Replicated: { Replicas: opts.replicas } },
         EndpointSpec: { Ports: [{ Protocol: 'tcp', TargetPort: 80, PublishedPort: published }] },
       },
@@ -229,7 +247,7 @@ export async function run(argv: string[]): Promise<number> {
       const up = list.filter((t) => t.Status.State === 'running');
       return up.length === opts.replicas ? up : undefined;
     });
-    const backends = tasks.map((task) => assignedPort(node.dataDir, task.ID));
+    const backends = tasks.map((task) => assignedPort(taskNode.dataDir, task.ID));
     const meshUrl = `http://127.0.0.1:${published}/`;
     await waitFor('the mesh to answer', 15_000, async () => {
       try {
@@ -245,22 +263,27 @@ export async function run(argv: string[]): Promise<number> {
     // Rounds interleave the three paths, so drift on a shared machine hits them alike;
     // medians are reported.
     const samples: Record<Path, Sample[]> = { direct: [], haproxy: [], mesh: [] };
-    const daemonPid = node.child?.pid;
-    if (daemonPid === undefined) throw new Error('the Shoal daemon is not running');
+    // The mesh's cost is that of every daemon on the path (both ends of the tunnel).
+    const daemonPids = [...new Set([node, taskNode])].map((daemon) => {
+      const pid = daemon.child?.pid;
+      if (pid === undefined) throw new Error(`the Shoal daemon ${daemon.name} is not running`);
+      return pid;
+    });
     await withHaproxy(backends, opts.haproxyThreads, async (haproxyPort, haproxyPid) => {
-      const runs: Record<Path, { url: string; pid: number | null }> = {
-        direct: { url: `http://127.0.0.1:${backends[0]}/`, pid: null },
-        haproxy: { url: `http://127.0.0.1:${haproxyPort}/`, pid: haproxyPid },
-        mesh: { url: meshUrl, pid: daemonPid },
+      const runs: Record<Path, { url: string; pids: number[] }> = {
+        direct: { url: `http://127.0.0.1:${backends[0]}/`, pids: [] },
+        haproxy: { url: `http://127.0.0.1:${haproxyPort}/`, pids: [haproxyPid] },
+        mesh: { url: meshUrl, pids: daemonPids },
       };
+      const cpuOf = (pids: number[]) => pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
       const paths: Path[] = ['direct', 'haproxy', 'mesh'];
       for (let round = 1; round <= opts.rounds; round++) {
         const order = paths.map((_, i) => paths[(i + round - 1) % paths.length]!);
         for (const path of order) {
-          const { url, pid } = runs[path];
-          const cpuBefore = pid === null ? 0 : cpuSeconds(pid);
+          const { url, pids } = runs[path];
+          const cpuBefore = cpuOf(pids);
           const result = wrk(url, opts);
-          const cpu = pid === null ? null : cpuSeconds(pid) - cpuBefore;
+          const cpu = pids.length === 0 ? null : cpuOf(pids) - cpuBefore;
           const requests = result.rps * opts.durationS;
           const sample: Sample = {
             ...result,
@@ -298,7 +321,12 @@ export async function run(argv: string[]): Promise<number> {
       targets: { userspace_vs_haproxy: 0.8, kernel_vs_direct: 0.95 },
       kernel_path: 'none: this kernel has no IPVS, and Shoal has no nftables path yet',
       samples,
-      config: { ...opts, backends: backends.length, haproxy_mode: 'tcp' },
+      config: {
+        ...opts,
+        backends: backends.length,
+        haproxy_mode: 'tcp',
+        mesh_path: opts.remote ? 'tunnel to another node' : 'local task',
+      },
       machine: { cpus: cpus().length, node: process.version },
       at: new Date().toISOString(),
     };
@@ -314,8 +342,9 @@ export async function run(argv: string[]): Promise<number> {
     console.log('(req/s and p99: the median run; ratios: the median of per-round ratios)');
     console.log('kernel      (none on this machine)');
     mkdirSync(join(root, 'bench/results'), { recursive: true });
-    writeFileSync(join(root, 'bench/results/mesh.json'), `${JSON.stringify(result, null, 2)}\n`);
-    console.log('\nwrote bench/results/mesh.json');
+    const file = opts.remote ? 'mesh-remote.json' : 'mesh.json';
+    writeFileSync(join(root, 'bench/results', file), `${JSON.stringify(result, null, 2)}\n`);
+    console.log(`\nwrote bench/results/${file}`);
     return 0;
   } finally {
     for (const cleanup of cleanups.reverse()) {
