@@ -8,100 +8,26 @@
 // at its new address; every node's list of managers to reconnect to names the new address.
 // The worker is moved the same way and shows its new Status.Addr.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import {
   type DaemonProcess,
-  type DaemonProcesses,
   daemonsForTest,
   namespacesAvailable,
   type TestHost,
   TestNetwork,
-  waitFor,
 } from '../src/testkit/index.ts';
-
-const PORT = 2377;
-/** Between checks that run the CLI (a process each): the machine is shared. */
-const POLL_MS = 250;
-
-function poll<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>) {
-  return waitFor(what, timeoutMs, check, POLL_MS);
-}
-
-/** The interface of `host` that holds its address (the host side of its veth pair). */
-function interfaceOf(host: TestHost): string {
-  const out = execFileSync('ip', ['-n', host.namespace, '-o', '-4', 'addr', 'show'], {
-    encoding: 'utf8',
-  });
-  const line = out.split('\n').find((l) => l.includes(` ${host.ip}/`));
-  const name = line?.split(/\s+/)[1];
-  assert.ok(name, `no interface of ${host.namespace} holds ${host.ip}:\n${out}`);
-  return name;
-}
-
-/** Gives the host's interface another address in the same /24, as a new DHCP lease would. */
-function moveHost(host: TestHost, daemon: DaemonProcess, newIp: string): void {
-  const device = interfaceOf(host);
-  execFileSync('ip', ['-n', host.namespace, 'addr', 'del', `${host.ip}/24`, 'dev', device]);
-  execFileSync('ip', ['-n', host.namespace, 'addr', 'add', `${newIp}/24`, 'dev', device]);
-  host.ip = newIp;
-  daemon.ip = newIp;
-  daemon.clusterAddr = `${newIp}:${PORT}`;
-}
-
-function addressFlags(host: TestHost): string[] {
-  return ['--advertise-addr', interfaceOf(host), '--listen-addr', `0.0.0.0:${PORT}`];
-}
-
-/** The managers a node keeps on disk to reconnect to (node.json). */
-function knownManagers(daemon: DaemonProcess): string[] {
-  try {
-    return (
-      JSON.parse(readFileSync(join(daemon.dataDir, 'node.json'), 'utf8')) as {
-        managers: string[];
-      }
-    ).managers;
-  } catch {
-    return []; // being rewritten (renamed into place): read again
-  }
-}
-
-async function inspect(cluster: DaemonProcesses, via: DaemonProcess, node: string) {
-  const format = '{{.ID}} {{.Status.State}} {{.Status.Addr}} {{.ManagerStatus.Addr}}';
-  const result = await cluster.cli(via, ['node', 'inspect', '-f', format, node]);
-  const [id, state, addr, managerAddr] = result.stdout.trim().split(' ');
-  return result.code === 0 ? { id, state, addr, managerAddr } : null;
-}
-
-/** MANAGER STATUS of each node as `via` lists it: hostname → Leader/Reachable/Unreachable. */
-async function managerStatuses(cluster: DaemonProcesses, via: DaemonProcess) {
-  const result = await cluster.cli(via, [
-    'node',
-    'ls',
-    '--format',
-    '{{.Hostname}} {{.ManagerStatus}}',
-  ]);
-  if (result.code !== 0) return null;
-  const statuses = new Map<string, string>();
-  for (const line of result.stdout.trim().split('\n')) {
-    const [name, status] = line.split(' ');
-    if (name && status) statuses.set(name, status);
-  }
-  return statuses;
-}
-
-async function labelled(cluster: DaemonProcesses, via: DaemonProcess, value: string) {
-  const write = await cluster.cli(via, [
-    'node',
-    'update',
-    '--label-add',
-    `step=${value}`,
-    'node-1',
-  ]);
-  return write.code === 0;
-}
+import {
+  addressFlags,
+  inspect,
+  knownManagers,
+  labelled,
+  labelSeen,
+  managerStatuses,
+  managersHealthy,
+  moveHost,
+  PORT,
+  poll,
+} from './manager-address-support.ts';
 
 test('a manager and a worker that come back on new addresses keep their places', {
   timeout: 300_000,
@@ -134,13 +60,7 @@ test('a manager and a worker that come back on new addresses keep their places',
   // No address given: the worker's one address is detected, now and at each start.
   await cluster.ok(worker, ['swarm', 'join', '--token', workerToken, n1.clusterAddr]);
   assert.equal((await inspect(cluster, n1, 'node-4'))?.addr, h4.ip);
-  await poll('three managers, one leading, the others reachable', 30_000, async () => {
-    const statuses = await managerStatuses(cluster, n1);
-    const values = [...(statuses?.values() ?? [])];
-    const leaders = values.filter((s) => s === 'Leader').length;
-    const reachable = values.filter((s) => s === 'Reachable').length;
-    return leaders === 1 && reachable === 2 ? true : undefined;
-  });
+  await managersHealthy(cluster, n1, 3, 30_000);
   const before = await inspect(cluster, n2, 'node-1');
   assert.equal(before?.managerAddr, `${h1.ip}:${PORT}`, 'the interface was resolved at init');
 
@@ -190,16 +110,9 @@ test('a manager and a worker that come back on new addresses keep their places',
   await poll('a write to commit with the moved manager in the quorum', 60_000, async () =>
     (await labelled(cluster, survivor, 'quorum')) ? true : undefined,
   );
-  await poll('the moved manager to apply it', 30_000, async () => {
-    const label = await cluster.cli(n1, [
-      'node',
-      'inspect',
-      '-f',
-      '{{ index .Spec.Labels "step" }}',
-      'node-1',
-    ]);
-    return label.stdout.trim() === 'quorum' ? true : undefined;
-  });
+  await poll('the moved manager to apply it', 30_000, async () =>
+    (await labelSeen(cluster, n1)) === 'quorum' ? true : undefined,
+  );
 
   // The worker moves too: its session reports the new address.
   const workerOld = h4.ip;

@@ -22,7 +22,8 @@ export interface NodeAgentOptions {
   clusterId: string;
   tls: TlsMaterial;
   managers: string[];
-  addr: string;
+  /** This node's cluster address; a function is read again at each session (re)connect. */
+  addr: string | (() => string);
   dataDir: string;
   describe: Omit<DescribeNodeOptions, 'runtimes'>;
   drivers: Partial<Record<RuntimeName, RuntimeDriver>>;
@@ -165,6 +166,11 @@ export class NodeAgent {
     await this.worker.removeAll();
     this.mesh.stop();
     await this.plane.stop();
+  }
+
+  /** This node's address may have changed: the session announces the new one on a new stream. */
+  refreshAddress(): void {
+    this.session.refreshAddress();
   }
 
   updateTls(tls: TlsMaterial): void {

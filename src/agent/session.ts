@@ -6,7 +6,7 @@
 // again only when it changed). A reply naming a leader sends the agent there at once. When the
 // stream fails or ends, or the manager stays silent for three periods, the agent waits (bounded
 // exponential backoff, 100 ms doubling up to 5 s) and tries the next manager of its list, which
-// every reply keeps up to date.
+// every reply keeps up to date. The node's address is read again at each (re)connect.
 import * as grpc from '@grpc/grpc-js';
 import {
   portConflictsToWire,
@@ -38,8 +38,13 @@ export interface AgentSessionOptions {
   statusMessage?: () => string;
   /** Published ports this node cannot open now, sent with every message. */
   portConflicts?: () => readonly PortConflict[];
-  /** host:port this node is reached at (an unspecified host makes the manager use the peer's). */
-  addr: string;
+  /**
+   * host:port this node is reached at (an unspecified host makes the manager use the peer's).
+   * A function is read again at each (re)connect: the address can change while the node runs
+   * (a new DHCP lease). One stream keeps the address it started with (the manager reads the
+   * first message's); refreshAddress() starts another when it changed.
+   */
+  addr: string | (() => string);
   onReply?: (reply: SessionReply) => void;
   onStateChange?: (state: AgentSessionState) => void;
   /** A session failed (refused, broken, silent); the agent retries on its own. */
@@ -96,6 +101,9 @@ export class AgentSession {
   private failures = 0;
   private redirects = 0;
   private lastDescription = '';
+  /** The address sent on the current stream (read when it opened). */
+  private streamAddr = '';
+  private refreshPending = false;
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private watchdog: NodeJS.Timeout | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
@@ -153,6 +161,26 @@ export class AgentSession {
     this.teardown();
   }
 
+  /**
+   * The node's address may have changed: when it differs from the one the current stream
+   * announced, a new stream to the same manager announces it (the manager records a node's
+   * address from the first message of a session). Checked on the next turn of the event loop,
+   * once for several calls.
+   */
+  refreshAddress(): void {
+    if (this.stopped || this.refreshPending) return;
+    this.refreshPending = true;
+    setImmediate(() => {
+      this.refreshPending = false;
+      const target = this.target;
+      if (this.stopped || this.call === null || target === null) return;
+      const addr = this.currentAddr();
+      if (addr === this.streamAddr) return;
+      this.log(`agent: this node's address is now ${addr}; reconnecting to ${target}`);
+      this.connect(target);
+    });
+  }
+
   /** New TLS material (a renewed certificate); used from the next connection on. */
   updateTls(tls: TlsMaterial): void {
     this.tls = tls;
@@ -170,7 +198,7 @@ export class AgentSession {
         const chunk = updates.slice(start, start + MAX_STATUS_UPDATES);
         call.write({
           description: EMPTY,
-          addr: this.options.addr,
+          addr: this.streamAddr,
           taskStatuses: encodeStatuses(chunk),
           statusMessage: this.options.statusMessage?.() ?? '',
           portConflicts: portConflictsToWire(this.options.portConflicts?.() ?? []),
@@ -193,6 +221,7 @@ export class AgentSession {
     const attempt = ++this.attempt;
     this.target = address;
     this.periodMs = 0;
+    this.streamAddr = this.currentAddr();
     this.setState('connecting');
     const credentials = createClientCredentials(this.tls, {
       expectedRole: 'manager',
@@ -325,13 +354,25 @@ export class AgentSession {
     try {
       call.write({
         description,
-        addr: this.options.addr,
+        addr: this.streamAddr,
         taskStatuses: EMPTY,
         statusMessage: this.options.statusMessage?.() ?? '',
         portConflicts: portConflictsToWire(this.options.portConflicts?.() ?? []),
       });
     } catch {
       // The stream broke; its error event handles it.
+    }
+  }
+
+  /** The node's address now; a failing reader keeps the last one (a session needs one). */
+  private currentAddr(): string {
+    const { addr } = this.options;
+    if (typeof addr === 'string') return addr;
+    try {
+      return addr();
+    } catch (err) {
+      this.log(`agent: cannot read this node's address: ${(err as Error).message}`);
+      return this.streamAddr;
     }
   }
 

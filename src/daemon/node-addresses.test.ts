@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { NetworkInterfaceInfo } from 'node:os';
 import { describe, it } from 'node:test';
 import type { Interfaces } from './interface-address.ts';
-import { refreshNodeAddresses, resolveNodeAddresses } from './node-addresses.ts';
+import { addressesCanMove, refreshNodeAddresses, resolveNodeAddresses } from './node-addresses.ts';
 import type { NodeState } from './node-state.ts';
 import { SwarmError } from './swarm-error.ts';
 
@@ -19,6 +19,9 @@ function v4(address: string): NetworkInterfaceInfo {
 
 const BEFORE: Interfaces = { eth0: [v4('192.168.1.20')], eth1: [v4('10.9.0.1')] };
 const AFTER: Interfaces = { eth0: [v4('192.168.1.57')], eth1: [v4('10.9.0.1')] };
+const v6Interfaces: Interfaces = {
+  eth0: [{ ...v4('fd00::5'), family: 'IPv6', netmask: 'ffff:ffff:ffff:ffff::', scopeid: 0 }],
+};
 
 function joined(listenSpec: string, advertiseSpec: string, at = BEFORE): NodeState {
   const { listenAddr, advertiseAddr } = resolveNodeAddresses(listenSpec, advertiseSpec, at);
@@ -115,5 +118,22 @@ describe('addresses resolved again at each start', () => {
       refresh.kind === 'unresolved' ? refresh.reason : '',
       /interface eth0 has no usable IPv4 or IPv6 address/,
     );
+  });
+});
+
+describe('which addresses can move while the daemon runs', () => {
+  it('interface names and a detected address move; literal addresses never do', () => {
+    assert.equal(addressesCanMove(joined('0.0.0.0:2377', 'eth0')), true);
+    assert.equal(addressesCanMove(joined('0.0.0.0:2377', 'eth0:4000')), true);
+    assert.equal(addressesCanMove(joined('eth1:2400', '')), true);
+    assert.equal(addressesCanMove(joined('eth1:2400', '10.9.0.1')), true, 'the listen side moves');
+    const one = { eth0: [v4('192.168.1.20')] };
+    assert.equal(addressesCanMove(joined('0.0.0.0:2377', '', one)), true, 'detected');
+    assert.equal(addressesCanMove(joined('', '', one)), true, 'detected (default listen address)');
+    assert.equal(addressesCanMove(joined('0.0.0.0:2377', '192.168.1.20')), false);
+    assert.equal(addressesCanMove(joined('10.9.0.1:2377', '')), false);
+    assert.equal(addressesCanMove(joined('[::]:2377', '[fd00::5]:2377', v6Interfaces)), false);
+    const { listenSpec, advertiseSpec, ...old } = joined('0.0.0.0:2377', 'eth0');
+    assert.equal(addressesCanMove(old), false, 'state written before the specs were kept');
   });
 });

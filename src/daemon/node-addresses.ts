@@ -2,9 +2,10 @@
 // from `--listen-addr` and `--advertise-addr` as dockerd reads them (an IP address or an
 // interface name, each with an optional port; no advertise address and a listen address on
 // every interface: the system's one address, system-address.ts). What the operator gave is
-// kept as written and resolved again at each start, so a node whose interface got a new
-// address (DHCP) advertises that one; an address given literally stays what it is. Pure: the
-// interfaces are passed in.
+// kept as written and resolved again at each start and while the daemon runs (address-watch.ts),
+// so a node whose interface got a new address (DHCP) advertises that one; an address given
+// literally stays what it is. Pure: the interfaces are passed in.
+import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { DEFAULT_CLUSTER_PORT } from './defaults.ts';
 import {
@@ -53,7 +54,21 @@ function isUnspecified(host: string): boolean {
   return host === '0.0.0.0' || /^[0:]+$/.test(host);
 }
 
-/** What a restart finds: the node's addresses now, and what it advertised before. */
+/**
+ * Whether resolving the node's addresses again can give other ones: an interface name, or an
+ * advertised address detected from the system's (none given, listening on every address).
+ * Addresses given literally never move, so nothing needs to watch them.
+ */
+export function addressesCanMove(node: NodeState): boolean {
+  if (node.advertiseSpec === undefined) return false;
+  const listen = splitHostPort((node.listenSpec ?? node.listenAddr).trim());
+  if (listen.host !== '' && isIP(listen.host) === 0) return true;
+  const advertise = node.advertiseSpec.trim();
+  if (advertise === '') return listen.host === '' || isUnspecified(listen.host);
+  return isIP(splitHostPort(advertise).host) === 0;
+}
+
+/** What a restart (or a check while running) finds: the addresses now, and the ones before. */
 export type AddressRefresh =
   | { kind: 'unchanged' }
   | { kind: 'changed'; previous: NodeAddresses; node: NodeState }

@@ -45,6 +45,7 @@ import {
 import { clusterServiceDefinition } from '../rpc/index.ts';
 import { NodeFileSystem, RaftStorage, StorageLockedError } from '../storage/index.ts';
 import type { ClusterSpec, NodeAvailability } from '../store/index.ts';
+import { AddressWatch } from './address-watch.ts';
 import { CaWatch } from './ca-watch.ts';
 import { authorize, ClusterPort } from './cluster-port.ts';
 import {
@@ -58,7 +59,7 @@ import {
 } from './defaults.ts';
 import { newObjectId, newRaftId } from './identifiers.ts';
 import { joinCluster } from './join.ts';
-import { refreshNodeAddresses, resolveNodeAddresses } from './node-addresses.ts';
+import { addressesCanMove, refreshNodeAddresses, resolveNodeAddresses } from './node-addresses.ts';
 import { type NodeState, NodeStateStore } from './node-state.ts';
 import { fetchCaStatus, renewCertificate } from './renew.ts';
 import { DEFAULT_DOCKER_SOCKET, openRuntimes } from './runtimes.ts';
@@ -121,6 +122,10 @@ export class SwarmNode {
   private keySealedWith: Uint8Array | null = null;
   /** Polls the CA for root rotations. */
   private caWatch: CaWatch | null = null;
+  /** Re-checks addresses given as interface names (or detected) while the node runs. */
+  private addressWatch: AddressWatch | null = null;
+  /** Why the addresses could not be resolved at the last check (logged once per reason). */
+  private unresolvedReason: string | null = null;
   /** The cluster object's version the sessions last told (0: none yet). */
   private clusterVersion = 0;
   private adopting = false;
@@ -180,7 +185,8 @@ export class SwarmNode {
   /**
    * At start: the addresses given at init or join, resolved again (an interface's address may
    * have changed while the daemon was down). A new advertised address is kept; the agent's
-   * session reports it and a manager's member entry is updated (ManagerNode).
+   * session reports it and a manager's member entry is updated (ManagerNode). While the node
+   * runs, followAddress() does the same.
    */
   private followAddressChange(node: NodeState): NodeState {
     const refresh = refreshNodeAddresses(node);
@@ -196,6 +202,67 @@ export class SwarmNode {
     );
     this.files.save(refresh.node);
     return refresh.node;
+  }
+
+  /**
+   * While running: the addresses given at init or join, resolved again (a DHCP lease renewed
+   * onto another address). A change is kept on disk and followed by every part: the cluster
+   * port listens on a new listen address, the manager re-dials its peers and has its member
+   * entry rewritten, the agent's session announces the new address (its Status.Addr). The
+   * node state object is updated in place: the agent's handlers hold it.
+   */
+  private followAddress(): void {
+    const node = this.node;
+    if (node === null || !addressesCanMove(node)) return;
+    const refresh = refreshNodeAddresses(node);
+    if (refresh.kind === 'unresolved') {
+      if (this.unresolvedReason !== refresh.reason) {
+        this.unresolvedReason = refresh.reason;
+        this.options.log(
+          `cannot resolve this node's address now (${refresh.reason}); keeping ${node.advertiseAddr}`,
+        );
+      }
+      return;
+    }
+    this.unresolvedReason = null;
+    if (refresh.kind === 'unchanged') return;
+    const { previous } = refresh;
+    this.options.log(
+      `this node's address changed: advertising ${refresh.node.advertiseAddr} (was ${previous.advertiseAddr})`,
+    );
+    Object.assign(node, refresh.node);
+    this.files.save(node);
+    if (node.listenAddr !== previous.listenAddr) {
+      void this.moveClusterPort(previous.listenAddr, node.listenAddr);
+    }
+    if (node.advertiseAddr !== previous.advertiseAddr) {
+      this.manager?.advertiseAddrChanged(node.advertiseAddr);
+      this.agent?.refreshAddress();
+    }
+  }
+
+  /** The address the agent's session announces: resolved again at each (re)connect. */
+  private currentAdvertiseAddr(fallback: string): string {
+    this.followAddress();
+    return this.node?.advertiseAddr ?? fallback;
+  }
+
+  /** The cluster port listens on the new listen address, then lets the old one go. */
+  private async moveClusterPort(previous: string, next: string): Promise<void> {
+    const port = this.port;
+    if (port === null) return;
+    try {
+      await port.listen(next);
+    } catch (error) {
+      this.options.log(`${(error as Error).message}; still listening on ${previous}`);
+      return;
+    }
+    try {
+      port.server.unbind(previous);
+    } catch {
+      // Not bound there (the listen address moved before the port first listened).
+    }
+    this.options.log(`the cluster port now listens on ${next}`);
   }
 
   /** Reads the TLS material; a sealed key needs `kek` (throws NodeKeyLockedError). */
@@ -651,7 +718,7 @@ export class SwarmNode {
       clusterId: node.clusterId,
       tls: this.tls!,
       managers: node.managers,
-      addr: node.advertiseAddr,
+      addr: () => this.currentAdvertiseAddr(node.advertiseAddr),
       dataDir: this.options.dataDir,
       describe: {
         ...(this.options.hostname ? { hostname: this.options.hostname } : {}),
@@ -675,6 +742,13 @@ export class SwarmNode {
       },
     });
     this.agent.start();
+    if (addressesCanMove(node)) {
+      this.addressWatch = new AddressWatch({
+        check: () => this.followAddress(),
+        log: this.options.log,
+      });
+      this.addressWatch.start();
+    }
   }
 
   private async stopRuntime(): Promise<void> {
@@ -682,6 +756,8 @@ export class SwarmNode {
     this.renewalTimer = null;
     this.caWatch?.stop();
     this.caWatch = null;
+    this.addressWatch?.stop();
+    this.addressWatch = null;
     await this.agent?.stop();
     this.agent = null;
     await this.stopManagerParts();

@@ -1,8 +1,9 @@
 // Everything a manager runs, wired together: the replicated cluster state over its encrypted
 // Raft storage, the Raft transport and the CA and Manager services on the cluster port, and
 // the leader's membership duties (promoting caught-up learners, keeping Raft peers in step
-// with the store), and, after a start on a new address, the update of its own member entry
-// (member-address.ts).
+// with the store), and, after a start on a new address or a change while it runs, the update
+// of its own member entry (member-address.ts). Peers that moved are dialled where their
+// authenticated Raft streams come from until their entries catch up (the Raft transport).
 //
 // Idle, a manager wakes only for what needs a clock: Raft's ticks and, on a leader with other
 // managers, the membership check. Role changes reported by Raft (not polled) start and stop the
@@ -112,6 +113,11 @@ export class ManagerNode {
       }),
       channelOptions: clientChannelOptions('manager'),
       onError: () => {},
+      // A peer that moved is dialled where its streams come from, once its certificate proves
+      // which member it is (the store maps node IDs to Raft ids); its entry follows later.
+      identifyPeer: (call) => this.raftIdOfCaller(call),
+      onPeerAddress: (id, address, why) =>
+        options.log(`raft: dialling member ${id} at ${address} (${why})`),
     });
     this.state = new ClusterState({
       raftId,
@@ -119,8 +125,7 @@ export class ManagerNode {
       loaded: this.storage.load(),
       bootstrap: options.bootstrap,
       send: (messages) => this.transport.send(messages),
-      forward: (leader, batch) =>
-        this.clients.propose(addressOfRaftMember(this.state.store, leader), batch),
+      forward: (leader, batch) => this.clients.propose(this.addressOfMember(leader), batch),
       persist: 'thread-pool',
       tickMs: options.tickMs,
       electionTicks: options.electionTicks,
@@ -219,6 +224,18 @@ export class ManagerNode {
     this.clients.updateTls(material);
   }
 
+  /**
+   * This manager's address changed while it runs (a new DHCP lease): streams and channels
+   * opened from the old address are dead, so they are opened again now, and the member entry
+   * is rewritten to name `advertiseAddr` (member-address.ts).
+   */
+  advertiseAddrChanged(advertiseAddr: string): void {
+    if (this.stopped || advertiseAddr === this.memberAddress.address) return;
+    this.transport.redialAll();
+    this.clients.close();
+    this.memberAddress.follow(advertiseAddr);
+  }
+
   /** Rewraps the Raft data's key with a new key-encryption key (autolock on, key rotated). */
   rotateKek(kek: Uint8Array): void {
     this.storage.rotateKek(kek);
@@ -294,6 +311,25 @@ export class ManagerNode {
     const rotating = clusterObject(this.state.store)?.Internal.rootRotation !== undefined;
     if (!this.stopped && rotating && this.state.isLeader()) this.rootRotation.start();
     else this.rootRotation.stop();
+  }
+
+  /**
+   * Where a member is reached: where its Raft stream works now (possibly an address learned
+   * from its own connections, newer than its entry), else the address its entry names.
+   */
+  private addressOfMember(raftId: number): string {
+    return this.transport.workingAddress(raftId) ?? addressOfRaftMember(this.state.store, raftId);
+  }
+
+  /** The Raft id of the manager whose certificate an incoming Raft stream carries; null if none. */
+  private raftIdOfCaller(call: unknown): number | null {
+    let nodeId: string;
+    try {
+      nodeId = this.options.identify(call, ['manager']);
+    } catch {
+      return null;
+    }
+    return clusterObject(this.state.store)?.Internal.raftIds[nodeId] ?? null;
   }
 
   /** Dials every manager the store names (addresses of managers after a restart). */

@@ -259,3 +259,49 @@ test('a manager the cluster no longer counts as one stops asking', async (t) => 
   assert.equal(calls, 1);
   assert.ok(lines.some((l) => l.includes('is not a manager')));
 });
+
+test('a manager whose address changes while it runs has its entry follow, each time', async (t) => {
+  const managers = await seeded(t);
+  const leader = await managers.leader();
+  const moved = [...managers.members.values()].find((m) => m !== leader)!;
+  const id = moved.raftId;
+  const lines: string[] = [];
+  const updater = new MemberAddressUpdater({
+    state: moved,
+    nodeId: nodeOf(id),
+    raftId: id,
+    advertiseAddr: initialAddr(id),
+    register: managers.register(id),
+    log: (line) => lines.push(line),
+  });
+  t.after(() => updater.stop());
+  updater.start();
+  await waitFor('the unchanged entry to be found current', 10_000, async () =>
+    updater.done ? true : undefined,
+  );
+  assert.equal(lines.length, 0, 'nothing to update at start');
+
+  const recordedEverywhere = (addr: string) => async () =>
+    updater.done && [...managers.members.values()].every((m) => addrIn(m.store, id) === addr)
+      ? true
+      : undefined;
+  // A new lease while the daemon runs.
+  const first = `10.0.0.${100 + id}:2377`;
+  managers.actual.set(id, first);
+  updater.follow(first);
+  assert.equal(updater.done, false);
+  await waitFor('every manager to record the first move', 10_000, recordedEverywhere(first));
+
+  // Two more in a row, the second before the first is recorded: the last one wins.
+  const second = `10.0.0.${150 + id}:2377`;
+  const third = `10.0.0.${200 + id}:2377`;
+  managers.actual.set(id, second);
+  updater.follow(second);
+  managers.actual.set(id, third);
+  updater.follow(third);
+  assert.equal(updater.address, third);
+  await waitFor('every manager to record the last move', 10_000, recordedEverywhere(third));
+  updater.follow(third);
+  assert.equal(updater.done, true, 'the same address again changes nothing');
+  assert.ok(lines.some((l) => l.includes(`advertises ${third}`)));
+});

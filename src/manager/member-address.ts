@@ -10,6 +10,7 @@
 // node named by the caller's certificate, so a manager can only move itself). The write is a
 // Raft proposal like any other: it commits with a quorum of the others, since the leader
 // cannot reach the moved manager before it; once applied, every peer dials the new address.
+// The same runs again (follow()) when the address changes while the daemon runs.
 import type { Change, Node, Store } from '../store/index.ts';
 import type { ClusterState } from './cluster-state.ts';
 import { addressOfRaftMember, clusterObject, managerAddresses } from './cluster-view.ts';
@@ -85,24 +86,33 @@ export interface MemberAddressOptions {
 /**
  * Brings this manager's member entry in line with the address it advertises, in rounds: one
  * at a time, each asking at most MAX_CALLS_PER_ROUND managers; failures back off up to
- * BACKOFF_MAX_MS. Ends once the store holds the address (or the cluster says this node is no
- * longer a manager); nothing runs after that.
+ * BACKOFF_MAX_MS. Rests once the store holds the address (or the cluster says this node is no
+ * longer a manager); nothing runs then until follow() names another address (the node's
+ * address changed while it runs).
  */
 export class MemberAddressUpdater {
   private timer: NodeJS.Timeout | null = null;
+  private advertiseAddr: string;
+  /** Bumped by follow(): a round started for an older address does not end the work. */
+  private generation = 0;
+  private running = false;
   private failures = 0;
   /** Checks that found no entry of this manager in an up-to-date store. */
   private waits = 0;
   private announced = false;
   private finished = false;
+  private started = false;
   private stopped = false;
   /** Applied index the store must reach before an absent entry means anything. */
   private replayedAt = 0;
 
-  constructor(private readonly options: MemberAddressOptions) {}
+  constructor(private readonly options: MemberAddressOptions) {
+    this.advertiseAddr = options.advertiseAddr;
+  }
 
   /** Call once the replicated state runs: the first check follows shortly. */
   start(): void {
+    this.started = true;
     this.replayedAt = this.options.state.raft.log.committed;
     this.schedule(CHECK_SOON_MS);
   }
@@ -113,19 +123,57 @@ export class MemberAddressUpdater {
     this.timer = null;
   }
 
+  /**
+   * This manager advertises `addr` from now on (its interface got another address while the
+   * daemon runs): the entry is brought in line again, starting shortly.
+   */
+  follow(addr: string): void {
+    if (this.stopped || addr === this.advertiseAddr) return;
+    this.advertiseAddr = addr;
+    this.generation++;
+    this.finished = false;
+    this.announced = false;
+    this.failures = 0;
+    this.waits = 0;
+    if (!this.started || this.running) return; // start() or the round's end schedules
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.schedule(CHECK_SOON_MS);
+  }
+
+  /** The address the entry is being brought to (or holds). */
+  get address(): string {
+    return this.advertiseAddr;
+  }
+
   /** True once the member entry holds the advertised address (or there is nothing to do). */
   get done(): boolean {
     return this.finished;
   }
 
   private schedule(delayMs: number): void {
-    if (this.stopped || this.finished) return;
+    if (this.stopped || this.finished || this.timer !== null) return;
     this.timer = setTimeout(() => {
       this.timer = null;
+      this.running = true;
+      const generation = this.generation;
       void this.round().then(
-        (next) => this.schedule(next),
+        (next) => {
+          this.running = false;
+          if (generation !== this.generation) {
+            this.finished = false;
+            this.schedule(CHECK_SOON_MS);
+          } else {
+            this.schedule(next);
+          }
+        },
         (error: unknown) => {
+          this.running = false;
           if (this.stopped) return; // the manager is stopping: its proposals fail
+          if (generation !== this.generation) {
+            this.schedule(CHECK_SOON_MS); // asked for an address it no longer has
+            return;
+          }
           if (isPermissionDenied(error)) {
             // No longer a manager of this cluster: its session will make it a worker.
             this.finished = true;
@@ -142,7 +190,8 @@ export class MemberAddressUpdater {
 
   /** One round; resolves with the delay before the next check (none once finished). */
   private async round(): Promise<number> {
-    const { state, nodeId, raftId, advertiseAddr } = this.options;
+    const { state, nodeId, raftId } = this.options;
+    const advertiseAddr = this.advertiseAddr;
     const entry = memberEntry(state.store, nodeId, raftId, advertiseAddr);
     if (entry.kind === 'current') {
       if (this.announced) this.options.log(`raft: this manager's address is now ${advertiseAddr}`);
@@ -164,7 +213,7 @@ export class MemberAddressUpdater {
     if (state.isLeader()) {
       await state.propose([memberAddressChange(entry.node, advertiseAddr)]);
     } else {
-      await this.askLeader(entry.recorded);
+      await this.askLeader(entry.recorded, advertiseAddr);
     }
     this.failures = 0;
     return CHECK_SOON_MS;
@@ -174,8 +223,8 @@ export class MemberAddressUpdater {
    * Asks the managers the store names, following redirects to the leader; not one to this
    * manager's old address (the others may still name it leader until they elect another).
    */
-  private async askLeader(ownOldAddr: string): Promise<void> {
-    const { state, raftId, advertiseAddr } = this.options;
+  private async askLeader(ownOldAddr: string, advertiseAddr: string): Promise<void> {
+    const { state, raftId } = this.options;
     const queue = registrationTargets(state.store, raftId, state.leader());
     let lastError: unknown = new Error('no other manager is known');
     for (let call = 0; call < MAX_CALLS_PER_ROUND && queue.length > 0; call++) {

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { EntryType, emptyMessage, type Message, MessageType } from '../raft/types.ts';
-import { RaftTransport, type RaftTransportOptions } from './raft-transport.ts';
+import { NODE_ID_METADATA, RaftTransport, type RaftTransportOptions } from './raft-transport.ts';
 import { append, bytes, freePort, waitFor } from './test-util.ts';
 
 const MiB = 1024 * 1024;
@@ -208,6 +208,106 @@ test('a peer answering with another node id is not used', async (t) => {
   assert.match(errors[0]!.message, /answered as node 3/);
   await waitFor('peer 2 unreachable', () => a.transport.unreachable().includes(2));
   assert.equal(c.inbox.length, 0);
+});
+
+/** As a certificate would: the caller's Raft id, here read from the metadata it sends. */
+function claimedId(call: { metadata: { get(key: string): unknown[] } }): number | null {
+  const value = call.metadata.get(NODE_ID_METADATA)[0];
+  return value === undefined ? null : Number(value);
+}
+
+test('a peer whose recorded address is dead is dialled where its own streams come from', async (t) => {
+  const moves: string[] = [];
+  const a = await startNode(t, 1);
+  const b = await startNode(t, 2, {
+    identifyPeer: claimedId,
+    onPeerAddress: (id, address) => moves.push(`${id} ${address}`),
+  });
+  // B's record of A is stale: another loopback host, where nobody listens on A's port.
+  const stale = `127.0.0.9:${a.port}`;
+  b.transport.addPeer(1, stale);
+  b.transport.send([append(2, 1, 0)]);
+  await waitFor('A unreachable at its stale address', () => b.transport.unreachable().includes(1));
+  // A dials B (from 127.0.0.1): B learns where A is and reaches it there, port kept.
+  a.transport.addPeer(2, `127.0.0.1:${b.port}`);
+  let seq = 0;
+  await waitFor('A hears from B', () => {
+    a.transport.send([append(1, 2, seq++)]);
+    b.transport.send([append(2, 1, seq++)]);
+    return a.inbox.length > 0;
+  });
+  assert.deepEqual(moves, [`1 127.0.0.1:${a.port}`]);
+  assert.equal(b.transport.workingAddress(1), `127.0.0.1:${a.port}`);
+  // The store still names the stale address: nothing changes. Then it catches up: nothing
+  // is re-dialled either.
+  b.transport.addPeer(1, stale);
+  b.transport.addPeer(1, `127.0.0.1:${a.port}`);
+  assert.equal(b.transport.stats().peerMoves, 1);
+  assert.equal(b.transport.workingAddress(1), `127.0.0.1:${a.port}`);
+});
+
+test('nothing is learned from a caller that is not proven to be the member', async (t) => {
+  // Unproven; and proven to be member 3 while its metadata and messages claim member 1.
+  for (const identifyPeer of [() => null, () => 3]) {
+    const a = await startNode(t, 1);
+    const b = await startNode(t, 2, { identifyPeer });
+    b.transport.addPeer(1, `127.0.0.9:${a.port}`);
+    b.transport.addPeer(3, `127.0.0.9:${a.port}`);
+    a.transport.addPeer(2, `127.0.0.1:${b.port}`);
+    let seq = 0;
+    await waitFor('B hears from A', () => {
+      a.transport.send([append(1, 2, seq++)]);
+      return b.inbox.length > 0;
+    });
+    await waitFor('A unreachable at the recorded address', () =>
+      b.transport.unreachable().includes(1),
+    );
+    assert.equal(b.transport.stats().peerMoves, 0);
+    assert.equal(b.transport.workingAddress(1), null);
+  }
+});
+
+test('a learned address that stops answering gives way to the recorded one', async (t) => {
+  const port = await freePort();
+  const a = await startNode(t, 1, { listen: `127.0.0.1:${port}` });
+  const b = await startNode(t, 2, { identifyPeer: claimedId });
+  // Recorded: where A will come back (same port). Learned first: where A is now.
+  b.transport.addPeer(1, `127.0.0.2:${port}`);
+  a.transport.addPeer(2, `127.0.0.1:${b.port}`);
+  let seq = 0;
+  await waitFor('B reaches A at the learned address', () => {
+    a.transport.send([append(1, 2, seq++)]);
+    b.transport.send([append(2, 1, seq++)]);
+    return b.transport.workingAddress(1) === `127.0.0.1:${port}`;
+  });
+  await a.transport.close();
+  const back = await startNode(t, 1, { listen: `127.0.0.2:${port}` });
+  await waitFor('B reaches A back at its recorded address', () => {
+    b.transport.send([append(2, 1, seq++)]);
+    return back.inbox.length > 0;
+  });
+  assert.equal(b.transport.workingAddress(1), `127.0.0.2:${port}`);
+});
+
+test('redialAll() opens every stream again, at the same addresses', async (t) => {
+  const a = await startNode(t, 1);
+  const b = await startNode(t, 2);
+  a.transport.addPeer(2, `127.0.0.1:${b.port}`);
+  let seq = 0;
+  await waitFor('B hears from A', () => {
+    a.transport.send([append(1, 2, seq++)]);
+    return b.inbox.length > 0;
+  });
+  const before = b.transport.stats().batchesReceived;
+  a.transport.redialAll();
+  const marker = 1_000_000;
+  await waitFor('B hears from A again', () => {
+    a.transport.send([append(1, 2, marker)]);
+    return b.inbox.some((m) => m.index === marker);
+  });
+  assert.ok(b.transport.stats().batchesReceived > before);
+  assert.equal(a.transport.stats().peerMoves, 0);
+  assert.equal(a.transport.workingAddress(2), `127.0.0.1:${b.port}`);
 });
 
 test('close() ends streams and the server without leaking handles', async () => {

@@ -8,8 +8,16 @@
 // drops rather than waits: when a peer's queue is full, while its stream is down, and what was
 // queued when a stream breaks. Broken streams are re-opened with bounded exponential backoff.
 // Received messages' byte fields (entry data, context, chunk) are views of the received frame.
+// A peer that moved is followed: with `identifyPeer`, the host an authenticated peer's own
+// streams come from is dialled when its recorded address stops answering (peer-address.ts).
 import * as grpc from '@grpc/grpc-js';
 import type { Message, NodeId } from '../raft/types.ts';
+import {
+  addressAfterFailure,
+  addressOnArrival,
+  type PeerAddresses,
+  remoteHost,
+} from './peer-address.ts';
 import { raftServiceDefinition } from './protos.ts';
 import {
   encodedSizeBound,
@@ -50,6 +58,15 @@ export interface RaftTransportOptions {
   reconnectBackoffMs?: { initial?: number; max?: number };
   /** A stream not accepted within this time counts as failed. Default 5000. */
   connectTimeoutMs?: number;
+  /**
+   * The Raft id an incoming stream's caller is proven to be (its TLS certificate names the
+   * member); null when unproven. Given, a known peer's streams tell where it is now: when its
+   * recorded address stops answering, the transport dials the host they come from (with the
+   * recorded port). Without it, peers are dialled only where addPeer() says.
+   */
+  identifyPeer?: (call: grpc.ServerReadableStream<WireBatchOut, SendResponse>) => NodeId | null;
+  /** A peer is dialled at an address learned from its streams (or back at the recorded one). */
+  onPeerAddress?: (id: NodeId, address: string, why: string) => void;
 }
 
 export interface RaftTransportStats {
@@ -63,6 +80,8 @@ export interface RaftTransportStats {
   batchesReceived: number;
   /** Received messages addressed to another node (dropped). */
   misdirected: number;
+  /** Times a peer was dialled at another address than before, learned or recorded. */
+  peerMoves: number;
 }
 
 const DEFAULT_MAX_MESSAGE_BYTES = 8 * 1024 * 1024;
@@ -80,7 +99,7 @@ const BATCH_MARGIN_BYTES = 64;
  */
 const MAX_WRITES_IN_FLIGHT = 4;
 
-type SendResponse = Record<string, never>;
+export type SendResponse = Record<string, never>;
 
 /** A FIFO queue with O(1) push and shift. */
 class Fifo<T> {
@@ -130,12 +149,23 @@ class Peer {
   /** Set while closing: called once the current call has ended. */
   onEnded: (() => void) | null = null;
 
+  /** The address addPeer() gave (the store's); `address` may be one learned from the peer. */
+  recorded: string;
+  /** Host of the last authenticated stream this peer opened to this node. */
+  observedHost: string | null = null;
+
   constructor(
     readonly id: NodeId,
-    readonly address: string,
-    readonly client: grpc.Client,
+    public address: string,
+    public client: grpc.Client,
     public backoffMs: number,
-  ) {}
+  ) {
+    this.recorded = address;
+  }
+
+  addresses(): PeerAddresses {
+    return { recorded: this.recorded, dialled: this.address, observedHost: this.observedHost };
+  }
 
   clearTimer(): void {
     if (this.timer !== null) clearTimeout(this.timer);
@@ -157,6 +187,8 @@ export class RaftTransport {
   private readonly backoffInitialMs: number;
   private readonly backoffMaxMs: number;
   private readonly connectTimeoutMs: number;
+  private readonly identifyPeer: RaftTransportOptions['identifyPeer'];
+  private readonly onPeerAddress: RaftTransportOptions['onPeerAddress'];
   private readonly method: grpc.MethodDefinition<WireBatchIn, SendResponse>;
 
   private readonly peers = new Map<NodeId, Peer>();
@@ -174,6 +206,7 @@ export class RaftTransport {
     batchesSent: 0,
     batchesReceived: 0,
     misdirected: 0,
+    peerMoves: 0,
   };
 
   constructor(opts: RaftTransportOptions) {
@@ -192,6 +225,8 @@ export class RaftTransport {
       opts.reconnectBackoffMs?.max ?? DEFAULT_BACKOFF_MAX_MS,
     );
     this.connectTimeoutMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+    this.identifyPeer = opts.identifyPeer;
+    this.onPeerAddress = opts.onPeerAddress;
     this.method = raftServiceDefinition().Send as grpc.MethodDefinition<WireBatchIn, SendResponse>;
     this.channelOptions = {
       ...this.commonOptions(),
@@ -263,18 +298,43 @@ export class RaftTransport {
     });
   }
 
-  /** Adds a peer (or moves it to a new address) and opens its stream. Own id is ignored. */
+  /**
+   * Adds a peer (or moves it to a new recorded address) and opens its stream. Own id is
+   * ignored. The same recorded address again changes nothing: a peer dialled at an address
+   * learned from its streams stays there until the record itself changes.
+   */
   addPeer(id: NodeId, address: string): void {
     if (this.closed || id === this.selfId) return;
     const existing = this.peers.get(id);
     if (existing !== undefined) {
-      if (existing.address === address) return;
+      if (existing.recorded === address) return;
+      if (existing.address === address) {
+        existing.recorded = address; // the record caught up with what was learned
+        return;
+      }
       this.removePeer(id);
     }
-    const client = new grpc.Client(address, this.channelCredentials, this.channelOptions);
-    const peer = new Peer(id, address, client, this.backoffInitialMs);
+    const peer = new Peer(id, address, this.newClient(address), this.backoffInitialMs);
     this.peers.set(id, peer);
     this.connect(peer);
+  }
+
+  /**
+   * The address a peer is reached at now, when its stream is up (it may be one learned from
+   * the peer, newer than the store's); null otherwise.
+   */
+  workingAddress(id: NodeId): string | null {
+    const peer = this.peers.get(id);
+    return peer !== undefined && peer.state === 'ready' ? peer.address : null;
+  }
+
+  /**
+   * Opens every peer's stream again, now: this node's own address changed, and streams from
+   * the old one are dead (they would take the keepalive timeout to notice).
+   */
+  redialAll(): void {
+    if (this.closed) return;
+    for (const peer of [...this.peers.values()]) this.retarget(peer, peer.address, true);
   }
 
   /** Forgets a peer: drops its queue and ends its stream. */
@@ -325,6 +385,35 @@ export class RaftTransport {
   close(): Promise<void> {
     this.closing ??= this.shutdown();
     return this.closing;
+  }
+
+  private newClient(address: string): grpc.Client {
+    return new grpc.Client(address, this.channelCredentials, this.channelOptions);
+  }
+
+  /**
+   * Dials `peer` at `address` from now on (a new channel; the old stream is cancelled and what
+   * was queued dropped, as on any broken stream). `now`: connect at once, else after the
+   * backoff timer already running.
+   */
+  private retarget(peer: Peer, address: string, now: boolean): void {
+    const call = peer.call;
+    const oldClient = peer.client;
+    peer.call = null;
+    peer.writesInFlight = 0;
+    if (address !== peer.address) {
+      this.counters.peerMoves++;
+      peer.address = address;
+    }
+    peer.client = this.newClient(address);
+    call?.cancel();
+    oldClient.close();
+    if (!now) return;
+    peer.clearTimer();
+    this.counters.dropped += peer.queue.length;
+    peer.queue.clear();
+    this.dirty.delete(peer);
+    this.connect(peer);
   }
 
   private async shutdown(): Promise<void> {
@@ -421,6 +510,13 @@ export class RaftTransport {
     this.dirty.delete(peer);
     peer.state = 'backoff';
     peer.unreachable = true;
+    const next = addressAfterFailure(peer.addresses());
+    if (next !== peer.address) {
+      const why =
+        next === peer.recorded ? 'back at its recorded address' : 'where it connects from';
+      this.retarget(peer, next, false);
+      this.reportPeerAddress(peer, why);
+    }
     const delay = peer.backoffMs * (0.8 + 0.4 * Math.random());
     peer.backoffMs = Math.min(peer.backoffMs * 2, this.backoffMaxMs);
     peer.timer = setTimeout(() => {
@@ -503,7 +599,53 @@ export class RaftTransport {
     }
   }
 
+  private reportPeerAddress(peer: Peer, why: string): void {
+    try {
+      this.onPeerAddress?.(peer.id, peer.address, why);
+    } catch (err) {
+      this.onError(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
   // --- incoming streams ---
+
+  /**
+   * A stream of a proven peer delivered its first batch: remember the host it came from, and
+   * dial that host now when the peer's recorded address does not answer (or it just moved).
+   */
+  private arrivedFrom(id: NodeId, host: string): void {
+    const peer = this.peers.get(id);
+    if (peer === undefined || peer.state === 'closed') return;
+    const working = peer.state === 'ready' || (peer.state === 'connecting' && !peer.unreachable);
+    const next = addressOnArrival(peer.addresses(), host, working);
+    peer.observedHost = host;
+    if (next === null) return;
+    this.retarget(peer, next, true);
+    this.reportPeerAddress(peer, 'where it connects from');
+  }
+
+  /**
+   * The proven Raft id and host of an incoming stream, or null when nothing may be learned
+   * from it: no identifyPeer, an unproven caller, or a sender id in the metadata that is not
+   * the certificate's member.
+   */
+  private provenSender(
+    call: grpc.ServerReadableStream<WireBatchOut, SendResponse>,
+  ): { id: NodeId; host: string } | null {
+    if (this.identifyPeer === undefined) return null;
+    let id: NodeId | null;
+    try {
+      id = this.identifyPeer(call);
+    } catch (err) {
+      this.onError(err instanceof Error ? err : new Error(String(err)));
+      return null;
+    }
+    if (id === null || id === this.selfId) return null;
+    const claimed = call.metadata.get(NODE_ID_METADATA)[0];
+    if (claimed === undefined || String(claimed) !== String(id)) return null;
+    const host = remoteHost(call.getPeer());
+    return host === null ? null : { id, host };
+  }
 
   private serveStream(
     call: grpc.ServerReadableStream<WireBatchOut, SendResponse>,
@@ -524,9 +666,15 @@ export class RaftTransport {
     const metadata = new grpc.Metadata();
     metadata.set(NODE_ID_METADATA, String(this.selfId));
     call.sendMetadata(metadata);
+    let sender = this.provenSender(call);
     call.on('data', (batch: WireBatchOut) => {
       if (!open) return;
       this.counters.batchesReceived++;
+      // Learned once per stream, from a batch whose messages are all the proven member's.
+      if (sender !== null && batch.messages.every((w) => Number(w.from) === sender!.id)) {
+        this.arrivedFrom(sender.id, sender.host);
+      }
+      sender = null;
       for (const w of batch.messages) this.deliver(w);
     });
     call.on('end', end);
