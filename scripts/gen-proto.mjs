@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Compiles proto/*.proto into src/rpc/proto-descriptors.generated.ts: one protobufjs JSON
-// descriptor per file, loaded at runtime with @grpc/proto-loader's fromJSON. Embedding the
+// descriptor per file, from which src/rpc/protos.ts builds the gRPC service definitions with
+// protobufjs at run time (as @grpc/proto-loader's fromJSON would). Embedding the
 // descriptors keeps the esbuild bundle self-contained (no .proto files read at run time, so it
 // works from any cwd).
 //

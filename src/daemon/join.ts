@@ -1,6 +1,7 @@
 // The joining side of `swarm join`: fetch the root CA without trusting it yet, check it
 // against the digest in the join token before sending anything secret, then ask the CA for a
 // certificate over TLS pinned to that root.
+import { createSecureContext } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 import type { ManagerAddress } from '../manager/index.ts';
 import {
@@ -115,7 +116,10 @@ interface JoinResponse {
 async function fetchRootBundle(remoteAddr: string): Promise<string> {
   const client = new grpc.Client(
     remoteAddr,
-    grpc.credentials.createSsl(null, null, null, { rejectUnauthorized: false }),
+    // Nothing is verified here, so nothing needs trusting: an explicit context keeps grpc-js
+    // from reading the bundle GRPC_DEFAULT_SSL_ROOTS_FILE_PATH names (when set) and keeping
+    // it, and the memory of a TLS context trusting every CA in it, for the daemon's lifetime.
+    grpc.credentials.createFromSecureContext(createSecureContext(), { rejectUnauthorized: false }),
     { 'grpc.ssl_target_name_override': 'swarm-manager', 'grpc.enable_http_proxy': 0 },
   );
   try {

@@ -3,10 +3,10 @@
 // (Engine.Plugins), and the scheduler only sends a task where its runtime is.
 import { join } from 'node:path';
 import type { RuntimeDriver } from '../runtime/driver.ts';
-import { DockerDriver, ExecDriver, probeDocker } from '../runtime/index.ts';
+import { ExecDriver, loadDockerDriver, probeDocker } from '../runtime/index.ts';
 import type { RuntimeName } from '../store/index.ts';
 
-export const DEFAULT_DOCKER_SOCKET = '/var/run/docker.sock';
+export { DEFAULT_DOCKER_SOCKET } from '../runtime/index.ts';
 
 export interface Runtimes {
   drivers: Partial<Record<RuntimeName, RuntimeDriver>>;
@@ -29,6 +29,8 @@ export async function openRuntimes(options: {
   if (options.dockerSocket !== null) {
     const engine = await probeDocker(options.dockerSocket);
     if (engine !== null) {
+      // Loaded only now: a node without an engine never holds the Docker client.
+      const DockerDriver = await loadDockerDriver();
       drivers.docker = new DockerDriver({
         socketPath: options.dockerSocket,
         nodeId: options.nodeId,

@@ -3,7 +3,7 @@
 // options docker-spec.ts derives from the task's ContainerSpec, never restarted by the engine
 // (restart policy "no": the agent decides). Status comes from container inspect; watch() keeps
 // one events stream (docker-events.ts) while anyone listens; logs are the engine's, demuxed by
-// docker-logs.ts. `probeDocker` tells the agent whether an engine answers on a socket.
+// docker-logs.ts. Whether an engine answers on a socket is docker-probe.ts's question.
 
 import type { IncomingMessage } from 'node:http';
 import { Agent } from 'node:http';
@@ -12,6 +12,7 @@ import Dockerode from 'dockerode';
 import { EventStream, NODE_ID_LABEL, TASK_ID_LABEL } from './docker-events.ts';
 import { FrameParser, TtyLineParser } from './docker-logs.ts';
 import { DockerNetworks, dockerNetworkName } from './docker-networks.ts';
+import { DEFAULT_DOCKER_SOCKET } from './docker-probe.ts';
 import { toCreateOptions } from './docker-spec.ts';
 import { type EngineContainerInfo, phaseOf, statusFromInspect } from './docker-status.ts';
 import {
@@ -26,7 +27,8 @@ import { errorText, type RuntimeLogger, silentLogger } from './logger.ts';
 import { missingStatus, StatusListeners } from './status.ts';
 import { formatRfc3339Nano } from './timestamps.ts';
 
-export const DEFAULT_DOCKER_SOCKET = '/var/run/docker.sock';
+// Where tests and tools have always found them.
+export { DEFAULT_DOCKER_SOCKET, probeDocker } from './docker-probe.ts';
 
 /**
  * docker-modem runs util.inspect(options, { showHidden: true, depth: null }) on every request,
@@ -564,34 +566,4 @@ export function pullError(image: string, message: string, statusCode?: number): 
     return new RuntimeError(`No such image: ${image} (${message})`);
   }
   return new RuntimeError(`pulling ${image}: ${message}`);
-}
-
-/**
- * The Docker Engine's version on `socketPath`, or null when nothing answers within
- * `timeoutMs` (no socket, nobody listening, or not an engine).
- */
-export async function probeDocker(
-  socketPath: string = DEFAULT_DOCKER_SOCKET,
-  timeoutMs = 2000,
-): Promise<{ version: string } | null> {
-  const agent = cheaplyInspected(new Agent({ keepAlive: false }));
-  const docker = new Dockerode({
-    socketPath,
-    timeout: timeoutMs,
-    agent,
-  } as Dockerode.DockerOptions);
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<null>((resolve) => {
-    timer = setTimeout(() => resolve(null), timeoutMs);
-  });
-  try {
-    const answer = docker.version().then(
-      (version) => (typeof version.Version === 'string' ? { version: version.Version } : null),
-      () => null,
-    );
-    return await Promise.race([answer, deadline]);
-  } finally {
-    clearTimeout(timer);
-    agent.destroy();
-  }
 }
