@@ -253,8 +253,9 @@ export class Dispatcher {
       this.redirect(call);
       return;
     }
-    this.tasks.lead();
-    this.mesh.lead();
+    // A session can reach a new leader before its leadership event (or the next poll) does:
+    // take up leading now, so heartbeats, node-down checks and stats agree with what it serves.
+    if (!this.leading) this.check();
     if (this.state.store.get('nodes', nodeId) === undefined) {
       refuse(call, grpc.status.PERMISSION_DENIED, new NotMemberError(nodeId).message);
       return;
