@@ -21,13 +21,13 @@ import {
 } from '../src/testkit/index.ts';
 import {
   addressFlags,
+  checkManagerMoved,
+  checkQuorumNeedsMoved,
   inspect,
   interfaceOf,
-  knownManagers,
   labelled,
   labelSeen,
   listeningOn,
-  managerStatuses,
   managersHealthy,
   moveHost,
   nextIp,
@@ -98,46 +98,16 @@ test('a manager and a worker whose addresses change while they run follow them',
   const newIp = nextIp(oldIp, 101);
   moveHost(h1, n1, newIp);
 
-  await poll('every manager to record the moved manager at its new address', 90_000, async () => {
-    const seen = await Promise.all([n1, n2, n3].map((via) => inspect(cluster, via, 'node-1')));
-    return seen.every(
-      (node) =>
-        node?.managerAddr === `${newIp}:${PORT}` && node.addr === newIp && node.state === 'ready',
-    )
-      ? true
-      : undefined;
+  const managers = { moved: n1, others: [n2, n3] as [typeof n2, typeof n3] };
+  await checkManagerMoved(cluster, managers, [n1, n2, n3, worker], {
+    oldIp,
+    newIp,
+    timeoutMs: 90_000,
+    label: 'moved-live',
   });
   assert.equal((await inspect(cluster, n2, 'node-1'))?.id, before?.id, 'the same node');
   assert.equal(nodeFile(n1)?.advertiseAddr, `${newIp}:${PORT}`, 'kept on disk');
-  await poll('the moved manager to be reachable', 30_000, async () => {
-    const status = (await managerStatuses(cluster, n2))?.get('node-1');
-    return status === 'Reachable' || status === 'Leader' ? true : undefined;
-  });
-  await poll('a write through the moved manager to commit', 30_000, async () =>
-    (await labelled(cluster, n1, 'moved-live')) ? true : undefined,
-  );
-  await poll("every node's managers to name the new address, not the old", 30_000, async () =>
-    [n1, n2, n3, worker].every((node) => {
-      const managers = knownManagers(node);
-      return managers.includes(`${newIp}:${PORT}`) && !managers.includes(`${oldIp}:${PORT}`);
-    })
-      ? true
-      : undefined,
-  );
-
-  // Another manager goes (the leader, unless the moved one leads): the two left need the
-  // moved one's vote at its new address.
-  const statuses = await managerStatuses(cluster, n2);
-  const leaderName = [...(statuses?.entries() ?? [])].find(([, s]) => s === 'Leader')?.[0];
-  const victim = leaderName === 'node-2' ? n2 : n3;
-  const survivor = victim === n2 ? n3 : n2;
-  await cluster.kill(victim);
-  await poll('a write to commit with the moved manager in the quorum', 60_000, async () =>
-    (await labelled(cluster, survivor, 'quorum-live')) ? true : undefined,
-  );
-  await poll('the moved manager to apply it', 30_000, async () =>
-    (await labelSeen(cluster, n1)) === 'quorum-live' ? true : undefined,
-  );
+  await checkQuorumNeedsMoved(cluster, managers, 'quorum-live');
 
   // The worker's lease changes too: its session reports the new address, and its cluster
   // port (given as an interface) listens there instead of the old one.

@@ -144,3 +144,77 @@ export function listeningOn(host: TestHost, port: number): string[] {
     .map((line) => line.trim().split(/\s+/)[3] ?? '')
     .filter((local) => local.endsWith(`:${port}`));
 }
+
+/** The three managers of these tests; node-1 (`moved`) is the one whose address changes. */
+export interface Managers {
+  moved: DaemonProcess;
+  others: [DaemonProcess, DaemonProcess];
+}
+
+/**
+ * node-1, moved from `oldIp` to `newIp`: every manager records it there and ready, it is
+ * Reachable (or leads), a write through it commits, and every node in `everyone` names its
+ * new address among the managers and not the old one.
+ */
+export async function checkManagerMoved(
+  cluster: DaemonProcesses,
+  { moved, others }: Managers,
+  everyone: DaemonProcess[],
+  addresses: { oldIp: string; newIp: string; timeoutMs: number; label: string },
+): Promise<void> {
+  const { oldIp, newIp, timeoutMs, label } = addresses;
+  const [n2] = others;
+  await poll(
+    'every manager to record the moved manager at its new address',
+    timeoutMs,
+    async () => {
+      const seen = await Promise.all(
+        [moved, ...others].map((via) => inspect(cluster, via, 'node-1')),
+      );
+      return seen.every(
+        (node) =>
+          node?.managerAddr === `${newIp}:${PORT}` && node.addr === newIp && node.state === 'ready',
+      )
+        ? true
+        : undefined;
+    },
+  );
+  await poll('the moved manager to be reachable', 30_000, async () => {
+    const status = (await managerStatuses(cluster, n2))?.get('node-1');
+    return status === 'Reachable' || status === 'Leader' ? true : undefined;
+  });
+  await poll('a write through the moved manager to commit', 30_000, async () =>
+    (await labelled(cluster, moved, label)) ? true : undefined,
+  );
+  await poll("every node's managers to name the new address, not the old", 30_000, async () =>
+    everyone.every((node) => {
+      const managers = knownManagers(node);
+      return managers.includes(`${newIp}:${PORT}`) && !managers.includes(`${oldIp}:${PORT}`);
+    })
+      ? true
+      : undefined,
+  );
+}
+
+/**
+ * Stops one of the other managers (the leader, unless node-1 leads): the quorum of the two
+ * left needs node-1's vote at its new address. A write must commit and node-1 apply it.
+ */
+export async function checkQuorumNeedsMoved(
+  cluster: DaemonProcesses,
+  { moved, others }: Managers,
+  label: string,
+): Promise<void> {
+  const [n2, n3] = others;
+  const statuses = await managerStatuses(cluster, n2);
+  const leaderName = [...(statuses?.entries() ?? [])].find(([, s]) => s === 'Leader')?.[0];
+  const victim = leaderName === 'node-2' ? n2 : n3;
+  const survivor = victim === n2 ? n3 : n2;
+  await cluster.kill(victim);
+  await poll('a write to commit with the moved manager in the quorum', 60_000, async () =>
+    (await labelled(cluster, survivor, label)) ? true : undefined,
+  );
+  await poll('the moved manager to apply it', 30_000, async () =>
+    (await labelSeen(cluster, moved)) === label ? true : undefined,
+  );
+}

@@ -18,11 +18,9 @@ import {
 } from '../src/testkit/index.ts';
 import {
   addressFlags,
+  checkManagerMoved,
+  checkQuorumNeedsMoved,
   inspect,
-  knownManagers,
-  labelled,
-  labelSeen,
-  managerStatuses,
   managersHealthy,
   moveHost,
   PORT,
@@ -71,48 +69,18 @@ test('a manager and a worker that come back on new addresses keep their places',
   moveHost(h1, n1, newIp);
   await cluster.start(n1);
 
-  await poll('the cluster to record the moved manager at its new address', 60_000, async () => {
-    const seen = await Promise.all([n1, n2, n3].map((via) => inspect(cluster, via, 'node-1')));
-    return seen.every(
-      (node) =>
-        node?.managerAddr === `${newIp}:${PORT}` && node.addr === newIp && node.state === 'ready',
-    )
-      ? seen
-      : undefined;
+  const managers = { moved: n1, others: [n2, n3] as [typeof n2, typeof n3] };
+  await checkManagerMoved(cluster, managers, [n1, n2, n3, worker], {
+    oldIp,
+    newIp,
+    timeoutMs: 60_000,
+    label: 'moved',
   });
   const after = await inspect(cluster, n2, 'node-1');
   assert.equal(after?.id, before?.id, 'the same node, not a new one joined');
-  await poll('the moved manager to be reachable', 30_000, async () => {
-    const status = (await managerStatuses(cluster, n2))?.get('node-1');
-    return status === 'Reachable' || status === 'Leader' ? true : undefined;
-  });
-  await poll('a write through the moved manager to commit', 30_000, async () =>
-    (await labelled(cluster, n1, 'moved')) ? true : undefined,
-  );
   const swarmNodes = (await cluster.ok(n3, ['node', 'ls', '-q'])).trim().split('\n');
   assert.equal(swarmNodes.length, 4, 'nobody joined again');
-  await poll("every node's managers to name the new address, not the old", 30_000, async () =>
-    [n1, n2, n3, worker].every((node) => {
-      const managers = knownManagers(node);
-      return managers.includes(`${newIp}:${PORT}`) && !managers.includes(`${oldIp}:${PORT}`);
-    })
-      ? true
-      : undefined,
-  );
-
-  // Another manager goes: the quorum of the two left needs the moved one's vote. Stop the
-  // leader if it is not the moved manager, so that an election must reach it.
-  const statuses = await managerStatuses(cluster, n2);
-  const leaderName = [...(statuses?.entries() ?? [])].find(([, s]) => s === 'Leader')?.[0];
-  const victim = leaderName === 'node-3' ? n3 : leaderName === 'node-2' ? n2 : n3;
-  const survivor = victim === n2 ? n3 : n2;
-  await cluster.kill(victim);
-  await poll('a write to commit with the moved manager in the quorum', 60_000, async () =>
-    (await labelled(cluster, survivor, 'quorum')) ? true : undefined,
-  );
-  await poll('the moved manager to apply it', 30_000, async () =>
-    (await labelSeen(cluster, n1)) === 'quorum' ? true : undefined,
-  );
+  await checkQuorumNeedsMoved(cluster, managers, 'quorum');
 
   // The worker moves too: its session reports the new address.
   const workerOld = h4.ip;
