@@ -1,25 +1,19 @@
 // Opening a TCP connection to a task's endpoint on this node, with a deadline.
 import { connect, type Socket } from 'node:net';
 import type { Endpoint } from './local-endpoints.ts';
-import type { Forwarder } from './relay.ts';
 
 export const CONNECT_TIMEOUT_MS = 2_000;
 
 /**
- * A connected, paused socket (half-open allowed), or a rejection naming the endpoint. With a
- * forwarder, its reads go through it (see relay.ts).
+ * A connected, paused socket (half-open allowed) that has read nothing yet, or a rejection
+ * naming the endpoint.
  */
-export function dialTcp(
-  endpoint: Endpoint,
-  timeoutMs = CONNECT_TIMEOUT_MS,
-  forwarder?: Forwarder,
-): Promise<Socket> {
+export function dialTcp(endpoint: Endpoint, timeoutMs = CONNECT_TIMEOUT_MS): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const socket = connect({
       host: endpoint.host,
       port: endpoint.port,
       allowHalfOpen: true,
-      ...(forwarder ? { onread: forwarder.onread } : {}),
     });
     socket.pause();
     const timer = setTimeout(() => {

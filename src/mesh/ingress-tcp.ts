@@ -7,7 +7,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { bridge } from './bridge.ts';
 import type { Endpoint } from './local-endpoints.ts';
 import { proxyHeaderV2 } from './proxy-protocol.ts';
-import { adoptAccepted, Forwarder, relay } from './relay.ts';
+import { relaySockets } from './relay.ts';
 import type { MeshBackend, MeshPort } from './table.ts';
 import type { MeshCall } from './tunnel-client.ts';
 
@@ -16,10 +16,7 @@ const MAX_TRIES = 5;
 /** Connections one published port holds open at most; beyond, new ones are refused. */
 export const MAX_CONNECTIONS_PER_PORT = 10_000;
 
-/** A local upstream reads through the forwarder it was dialled with, if any (`forwarded`). */
-export type Upstream =
-  | { kind: 'local'; socket: Socket; forwarded: boolean }
-  | { kind: 'remote'; call: MeshCall };
+export type Upstream = { kind: 'local'; socket: Socket } | { kind: 'remote'; call: MeshCall };
 export type UdpUpstream =
   | { kind: 'local'; socket: DgramSocket; endpoint: Endpoint }
   | { kind: 'remote'; call: MeshCall };
@@ -29,8 +26,8 @@ export interface IngressRouter {
   /** The service and port now published here, if any. */
   route(protocol: 'tcp' | 'udp', published: number): { service: string; port: MeshPort } | null;
   pick(service: string, port: number, skip: ReadonlySet<string>): MeshBackend | undefined;
-  /** `forwarder` takes a local task's reads (see relay.ts); remote upstreams ignore it. */
-  connect(backend: MeshBackend, port: MeshPort, forwarder?: Forwarder): Promise<Upstream>;
+  /** A local task's socket comes connected and paused, with nothing read yet. */
+  connect(backend: MeshBackend, port: MeshPort): Promise<Upstream>;
   connectUdp(backend: MeshBackend, port: MeshPort): Promise<UdpUpstream>;
   log(line: string): void;
 }
@@ -71,8 +68,6 @@ export class TcpIngress {
   }
 
   private accept(socket: Socket): void {
-    // Counted here rather than by the server's maxConnections: relayed sockets are re-made
-    // around their handle (relay.ts), which the server no longer counts.
     if (this.sockets.size >= MAX_CONNECTIONS_PER_PORT) {
       socket.destroy();
       return;
@@ -95,14 +90,13 @@ export class TcpIngress {
       return;
     }
     const tried = new Set<string>();
-    const fromTask = new Forwarder(socket);
     for (let attempt = 0; attempt < MAX_TRIES && !socket.destroyed; attempt++) {
       const backend = this.router.pick(route.service, this.published, tried);
       if (backend === undefined) break;
       tried.add(backend.task);
       let upstream: Upstream;
       try {
-        upstream = await this.router.connect(backend, route.port, fromTask);
+        upstream = await this.router.connect(backend, route.port);
       } catch {
         continue;
       }
@@ -111,14 +105,14 @@ export class TcpIngress {
         else upstream.call.cancel();
         return;
       }
-      this.join(socket, upstream, route.port, fromTask);
+      this.join(socket, upstream, route.port);
       return;
     }
     // Nothing in rotation took it: reset, as a closed port would.
     socket.resetAndDestroy();
   }
 
-  private join(socket: Socket, upstream: Upstream, port: MeshPort, fromTask: Forwarder): void {
+  private join(socket: Socket, upstream: Upstream, port: MeshPort): void {
     let header: Buffer | null = null;
     if (port.proxyProtocol) {
       header = proxyHeaderV2({
@@ -130,16 +124,7 @@ export class TcpIngress {
       });
     }
     if (upstream.kind === 'local') {
-      const task = upstream.socket;
-      if (header) task.write(header);
-      const client = adoptAccepted(socket, new Forwarder(task));
-      if (client === null) {
-        relay(socket, false, task, upstream.forwarded, () => {});
-        return;
-      }
-      this.hold(client);
-      fromTask.to(client);
-      relay(client, true, task, upstream.forwarded, () => {});
+      relaySockets(socket, upstream.socket, header, () => {});
       return;
     }
     const call = upstream.call;

@@ -13,7 +13,6 @@ import { CONNECT_TIMEOUT_MS, dialTcp } from './dial.ts';
 import { type IngressRouter, TcpIngress, type UdpUpstream, type Upstream } from './ingress-tcp.ts';
 import { UdpIngress } from './ingress-udp.ts';
 import type { Endpoint, LocalEndpoints } from './local-endpoints.ts';
-import type { Forwarder } from './relay.ts';
 import type { MeshBackend, MeshPort, MeshProtocol, MeshService, MeshTable } from './table.ts';
 import type { TunnelClient } from './tunnel-client.ts';
 
@@ -181,10 +180,10 @@ export class NodeMesh implements IngressRouter {
     return undefined;
   }
 
-  async connect(backend: MeshBackend, port: MeshPort, forwarder?: Forwarder): Promise<Upstream> {
+  async connect(backend: MeshBackend, port: MeshPort): Promise<Upstream> {
     if (backend.node === this.options.nodeId) {
-      const socket = await this.dialLocal(backend.task, port.target, forwarder);
-      return { kind: 'local', socket, forwarded: forwarder !== undefined };
+      const socket = await this.dialLocal(backend.task, port.target);
+      return { kind: 'local', socket };
     }
     const call = await this.options.tunnel.open({
       node: backend.node,
@@ -222,9 +221,9 @@ export class NodeMesh implements IngressRouter {
   }
 
   /** A connection to a local task, counted until it closes (for draining). */
-  async dialLocal(task: string, targetPort: number, forwarder?: Forwarder): Promise<Socket> {
+  async dialLocal(task: string, targetPort: number): Promise<Socket> {
     const endpoint = this.localEndpoint(task, targetPort, 'tcp');
-    const socket = await dialTcp(endpoint, CONNECT_TIMEOUT_MS, forwarder);
+    const socket = await dialTcp(endpoint, CONNECT_TIMEOUT_MS);
     this.track(task, socket);
     return socket;
   }

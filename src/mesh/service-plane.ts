@@ -216,7 +216,7 @@ export class ServicePlane {
           port: { protocol: target.protocol, published: target.port, target: target.port },
         }),
         pick: (s, p, skip) => router.pick(s, p, skip),
-        connect: (b, p, f) => router.connect(b, p, f),
+        connect: (b, p) => router.connect(b, p),
         connectUdp: (b, p) => router.connectUdp(b, p),
         log: (line) => this.options.log(line),
       };
@@ -249,7 +249,7 @@ export class ServicePlane {
           : skip.has(backend.task)
             ? undefined
             : backend,
-      connect: (b, p, f) => mesh.connect(b, p, f),
+      connect: (b, p) => mesh.connect(b, p),
       connectUdp: (b, p) => mesh.connectUdp(b, p),
       log: (line) => this.options.log(line),
     };
