@@ -15,8 +15,11 @@
 // or when either socket is destroyed. The sockets stay the connection's face: they emit
 // 'close' when the relay has closed, so whoever counts connections by them still can.
 //
-// The handles are Node's own (`process.binding`, present from Node 12 to 22 at least); where a
-// runtime lacks them, `handleRelayAvailable()` is false and the caller relays streams instead.
+// The handles are Node's own (`process.binding`'s stream_wrap), internals whose behaviour this
+// file depends on (a write that completed at once leaves its request unbound; the shared stream
+// state). They are used only on the Node major versions this was verified on; elsewhere, or
+// where the bindings are missing, `handleRelayAvailable()` is false and the caller relays
+// streams instead.
 import type { Socket } from 'node:net';
 
 /** Bytes one read takes at most. */
@@ -62,7 +65,12 @@ interface Bindings {
   eof: number;
 }
 
+/** Node major versions whose stream handles this relay was verified against. */
+const VERIFIED_NODE_MAJORS = new Set([20]);
+
 function loadBindings(): Bindings | null {
+  const major = Number(process.versions.node.split('.')[0]);
+  if (!VERIFIED_NODE_MAJORS.has(major)) return null;
   try {
     const binding = (process as unknown as { binding(name: string): Record<string, unknown> })
       .binding;
