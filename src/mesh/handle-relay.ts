@@ -5,7 +5,7 @@
 // mesh bench put that at 21k user-space instructions per request against HAProxy's 4.5k. Here
 // each handle reads into one buffer shared by the process, and each chunk is written at once as
 // a Latin-1 string: V8 allocates it by bumping a pointer, Node copies it onto its stack to
-// write it, and keeps a heap copy only of what the kernel did not take at once. That is 8.7k
+// write it, and keeps a heap copy only of what the kernel did not take at once. That is 9.7k
 // instructions per request, and requests/s close to HAProxy's.
 //
 // Sharing the read buffer is safe: the event loop runs one read callback at a time, and the
