@@ -3,30 +3,22 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ConfChangeType, EMPTY_BYTES, type Message, type NodeId } from '../raft/index.ts';
-import { MemFileSystem, RaftStorage } from '../storage/index.ts';
 import { ConflictError } from '../store/index.ts';
 import { createService, serviceInput } from '../store/test-support.ts';
 import { waitFor } from '../testkit/index.ts';
-import { ClusterState, QuorumLostError } from './cluster-state.ts';
+import { type ClusterState, QuorumLostError } from './cluster-state.ts';
+import { testMember } from './test-support.ts';
 
 class Cluster {
   readonly members = new Map<NodeId, ClusterState>();
   readonly blocked = new Set<NodeId>();
 
   add(raftId: NodeId, founders: NodeId[] | null): ClusterState {
-    const storage = RaftStorage.open({ dir: '/d', fs: new MemFileSystem(), kek: null });
-    const state = new ClusterState({
+    const state = testMember({
       raftId,
-      storage,
-      loaded: storage.load(),
       bootstrap: founders ? { voters: founders, learners: [], removed: [] } : null,
       send: (messages) => this.send(messages),
       forward: (leader, batch) => this.members.get(leader)!.proposeHere(batch),
-      persist: 'thread-pool',
-      tickMs: 5,
-      electionTicks: 10,
-      proposalTimeoutMs: 1500,
-      onFatal: (error) => assert.fail(String(error)),
     });
     this.members.set(raftId, state);
     state.start();

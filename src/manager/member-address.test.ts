@@ -5,11 +5,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Message, NodeId } from '../raft/index.ts';
-import { MemFileSystem, RaftStorage } from '../storage/index.ts';
 import type { Change, ObjectInput, Store } from '../store/index.ts';
 import { nodeInput } from '../store/test-support.ts';
 import { waitFor } from '../testkit/index.ts';
-import { ClusterState } from './cluster-state.ts';
+import type { ClusterState } from './cluster-state.ts';
 import { addressOfRaftMember } from './cluster-view.ts';
 import {
   MemberAddressUpdater,
@@ -18,6 +17,7 @@ import {
   redirectOf,
   registrationTargets,
 } from './member-address.ts';
+import { testMember } from './test-support.ts';
 
 const RAFT_IDS = { n1: 1, n2: 2, n3: 3 } as Record<string, number>;
 const nodeOf = (raftId: number) => `n${raftId}`;
@@ -54,19 +54,11 @@ class Managers {
 
   constructor() {
     for (const id of [1, 2, 3]) {
-      const storage = RaftStorage.open({ dir: '/d', fs: new MemFileSystem(), kek: null });
-      const state = new ClusterState({
+      const state = testMember({
         raftId: id,
-        storage,
-        loaded: storage.load(),
         bootstrap: { voters: [1, 2, 3], learners: [], removed: [] },
         send: (messages) => this.send(messages),
         forward: (leader, batch) => this.members.get(leader)!.proposeHere(batch),
-        persist: 'thread-pool',
-        tickMs: 5,
-        electionTicks: 10,
-        proposalTimeoutMs: 1500,
-        onFatal: (error) => assert.fail(String(error)),
       });
       this.members.set(id, state);
       this.actual.set(id, initialAddr(id));
