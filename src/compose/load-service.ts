@@ -10,6 +10,7 @@ import type {
   Dependency,
   DependencyCondition,
   DeviceEntry,
+  ExtendsReference,
   FileReferenceEntry,
   NetworkAttachment,
   PortEntry,
@@ -65,7 +66,6 @@ const DEPRECATED: Record<string, string> = {
 };
 
 const FORBIDDEN: Record<string, string> = {
-  extends: 'Support for "extends" is not implemented yet.',
   volume_driver:
     'Instead of setting the volume driver on the service, define a volume using the top-level "volumes" option and specify the driver there.',
   volumes_from:
@@ -501,6 +501,27 @@ function mergeEnvironment(
   }
 }
 
+/** `extends: base` or `extends: {service: base, file: common.yml}`. */
+function readExtends(reader: Reader, node: TreeNode, path: string): ExtendsReference | undefined {
+  if (node.kind === 'scalar' && typeof node.value === 'string') {
+    return { service: node.value, at: node.at };
+  }
+  if (node.kind !== 'map') return reader.fail(node.at, path, 'must be a service name or a mapping');
+  let service: string | undefined;
+  let file: string | undefined;
+  const map = reader.fields(node, path, {
+    service: (v, p) => {
+      service = reader.string(v, p);
+    },
+    file: (v, p) => {
+      file = reader.string(v, p);
+    },
+  });
+  if (!map) return undefined;
+  if (service === undefined) return reader.fail(node.at, path, 'service is required');
+  return { service, at: node.at, ...(file === undefined ? {} : { file }) };
+}
+
 function stringField(reader: Reader, assign: (value: string | undefined) => void): FieldReader {
   return (node, path) => assign(reader.string(node, path));
 }
@@ -635,6 +656,10 @@ export function readService(
     },
     depends_on: (v, p) => {
       service.dependsOn = readDependsOn(reader, v, p);
+    },
+    extends: (v, p) => {
+      const reference = readExtends(reader, v, p);
+      if (reference) service.extends = reference;
     },
     restart: (v, p) => {
       context.unsupported('restart');

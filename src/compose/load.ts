@@ -9,6 +9,7 @@ import { convertFileObjects, convertNetworks } from './convert-objects.ts';
 import { convertService } from './convert-service.ts';
 import { dependencyOrder } from './depends.ts';
 import { parseDotEnv } from './env-files.ts';
+import { applyExtends, type ModelLoader } from './extends.ts';
 import { interpolateTree, type Lookup } from './interpolate.ts';
 import { Issues } from './issues.ts';
 import { emptyModel, readComposeFile } from './load-file.ts';
@@ -89,19 +90,31 @@ export function loadStack(options: LoadStackOptions): StackDeployment {
     deprecated: (name, why) => deprecated.set(name, why),
     warn: (message) => warnings.push(message),
   };
-  const models: ComposeModel[] = [];
-  for (const file of options.files) {
+  const readModel = (file: ComposeFile): ComposeModel | undefined => {
     if (file.text.length > COMPOSE_FILE_BYTES_MAX) {
       issues.add(
         { file: file.name, line: 1, column: 1 },
         '',
         `the file is larger than ${COMPOSE_FILE_BYTES_MAX / 1024 / 1024} MiB`,
       );
-      continue;
+      return undefined;
     }
     const tree = parseTree(file.text, file.name, issues);
-    if (!tree) continue;
-    models.push(readComposeFile(context, interpolateTree(tree, lookup, issues)));
+    return tree ? readComposeFile(context, interpolateTree(tree, lookup, issues)) : undefined;
+  };
+  // A file named by `extends.file`: read as the compose files are, its services not deployed.
+  const readExtended: ModelLoader = (path, display) => {
+    const bytes = options.readFile(path);
+    if (bytes === undefined) return null;
+    issues.rankFile(display);
+    return readModel({ name: display, text: new TextDecoder().decode(bytes) });
+  };
+  const models: ComposeModel[] = [];
+  for (const file of options.files) {
+    const model = readModel(file);
+    if (!model) continue;
+    applyExtends(context, model, file.name, readExtended);
+    models.push(model);
   }
   const model = models.length > 0 ? mergeModels(models) : emptyModel();
   model.unsupported = unsupported;

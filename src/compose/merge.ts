@@ -119,7 +119,7 @@ function mergeLogging(base: ServiceModel['logging'], override: ServiceModel['log
   return override;
 }
 
-function mergeService(base: ServiceModel, override: ServiceModel): ServiceModel {
+export function mergeService(base: ServiceModel, override: ServiceModel): ServiceModel {
   const merged: ServiceModel = {
     ...overlay(base, override)!,
     at: base.at,

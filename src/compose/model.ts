@@ -139,6 +139,15 @@ export interface ServiceModel extends Located {
   restart?: string;
   restartAt?: Location;
   dependsOn: Map<string, Dependency>;
+  /** `extends:`, until the loader has merged the service it names (extends.ts). */
+  extends?: ExtendsReference;
+}
+
+export interface ExtendsReference {
+  service: string;
+  /** The file the service is in, as written; absent: the same file. */
+  file?: string;
+  at: Location;
 }
 
 export interface NetworkModel extends Located {
