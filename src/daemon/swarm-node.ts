@@ -59,7 +59,12 @@ import {
 } from './defaults.ts';
 import { newObjectId, newRaftId } from './identifiers.ts';
 import { joinCluster } from './join.ts';
-import { addressesCanMove, refreshNodeAddresses, resolveNodeAddresses } from './node-addresses.ts';
+import {
+  addressesCanMove,
+  type NodeAddresses,
+  refreshNodeAddresses,
+  resolveNodeAddresses,
+} from './node-addresses.ts';
 import { type NodeState, NodeStateStore } from './node-state.ts';
 import { fetchCaStatus, renewCertificate } from './renew.ts';
 import { DEFAULT_DOCKER_SOCKET, openRuntimes } from './runtimes.ts';
@@ -183,55 +188,52 @@ export class SwarmNode {
   }
 
   /**
-   * At start: the addresses given at init or join, resolved again (an interface's address may
-   * have changed while the daemon was down). A new advertised address is kept; the agent's
-   * session reports it and a manager's member entry is updated (ManagerNode). While the node
-   * runs, followAddress() does the same.
+   * The addresses given at init or join, resolved again (an interface's address may have
+   * changed while the daemon was down, or a DHCP lease renewed onto another while it runs). A
+   * change is logged and kept on disk; an address that cannot be resolved keeps the old one
+   * (logged once per reason). Null: nothing to follow.
    */
-  private followAddressChange(node: NodeState): NodeState {
-    const refresh = refreshNodeAddresses(node);
-    if (refresh.kind === 'unresolved') {
-      this.options.log(
-        `cannot resolve this node's address again (${refresh.reason}); keeping ${node.advertiseAddr}`,
-      );
-      return node;
-    }
-    if (refresh.kind === 'unchanged') return node;
-    this.options.log(
-      `this node's address changed: advertising ${refresh.node.advertiseAddr} (was ${refresh.previous.advertiseAddr})`,
-    );
-    this.files.save(refresh.node);
-    return refresh.node;
-  }
-
-  /**
-   * While running: the addresses given at init or join, resolved again (a DHCP lease renewed
-   * onto another address). A change is kept on disk and followed by every part: the cluster
-   * port listens on a new listen address, the manager re-dials its peers and has its member
-   * entry rewritten, the agent's session announces the new address (its Status.Addr). The
-   * node state object is updated in place: the agent's handlers hold it.
-   */
-  private followAddress(): void {
-    const node = this.node;
-    if (node === null || !addressesCanMove(node)) return;
+  private refreshAddresses(node: NodeState): { next: NodeState; previous: NodeAddresses } | null {
     const refresh = refreshNodeAddresses(node);
     if (refresh.kind === 'unresolved') {
       if (this.unresolvedReason !== refresh.reason) {
         this.unresolvedReason = refresh.reason;
         this.options.log(
-          `cannot resolve this node's address now (${refresh.reason}); keeping ${node.advertiseAddr}`,
+          `cannot resolve this node's address (${refresh.reason}); keeping ${node.advertiseAddr}`,
         );
       }
-      return;
+      return null;
     }
     this.unresolvedReason = null;
-    if (refresh.kind === 'unchanged') return;
-    const { previous } = refresh;
+    if (refresh.kind === 'unchanged') return null;
     this.options.log(
-      `this node's address changed: advertising ${refresh.node.advertiseAddr} (was ${previous.advertiseAddr})`,
+      `this node's address changed: advertising ${refresh.node.advertiseAddr} (was ${refresh.previous.advertiseAddr})`,
     );
-    Object.assign(node, refresh.node);
-    this.files.save(node);
+    this.files.save(refresh.node);
+    return { next: refresh.node, previous: refresh.previous };
+  }
+
+  /**
+   * At start: a new advertised address is kept; the agent's session reports it and a
+   * manager's member entry is updated (ManagerNode).
+   */
+  private followAddressChange(node: NodeState): NodeState {
+    return this.refreshAddresses(node)?.next ?? node;
+  }
+
+  /**
+   * While running: a change is followed by every part: the cluster port listens on a new
+   * listen address, the manager re-dials its peers and has its member entry rewritten, the
+   * agent's session announces the new address (its Status.Addr). The node state object is
+   * updated in place: the agent's handlers hold it.
+   */
+  private followAddress(): void {
+    const node = this.node;
+    if (node === null || !addressesCanMove(node)) return;
+    const moved = this.refreshAddresses(node);
+    if (moved === null) return;
+    const { previous } = moved;
+    Object.assign(node, moved.next);
     if (node.listenAddr !== previous.listenAddr) {
       void this.moveClusterPort(previous.listenAddr, node.listenAddr);
     }

@@ -166,7 +166,7 @@ export class HandleRelay {
   private linger: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly b: Bindings,
+    private readonly node: Bindings,
     private readonly sideA: readonly [Socket, StreamHandle],
     private readonly sideB: readonly [Socket, StreamHandle],
     private readonly done: () => void,
@@ -213,7 +213,7 @@ export class HandleRelay {
   }
 
   private pump(from: StreamHandle, to: StreamHandle): void {
-    const { state, readBytes, eof } = this.b;
+    const { state, readBytes, eof } = this.node;
     from.useUserBuffer(sharedReadBuffer);
     from.onread = () => {
       const bytes = state[readBytes] as number;
@@ -231,7 +231,7 @@ export class HandleRelay {
   /** Writes `data`'s first `length` bytes (copied now) to `to`; false if `from` must wait. */
   private write(from: StreamHandle, to: StreamHandle, data: Buffer, length: number): boolean {
     if (this.closed) return false;
-    const request = spareRequest ?? new this.b.WriteWrap();
+    const request = spareRequest ?? new this.node.WriteWrap();
     spareRequest = null;
     request.handle = to;
     request.oncomplete = onWritten;
@@ -246,7 +246,7 @@ export class HandleRelay {
       this.close();
       return false;
     }
-    if (this.b.state[this.b.writeQueued] === 0) {
+    if (this.node.state[this.node.writeQueued] === 0) {
       request.buffer = null;
       request.handle = null;
       spareRequest = request;
@@ -259,7 +259,7 @@ export class HandleRelay {
 
   /** One side ended its stream: end the other's too, and close once both are shut. */
   private end(to: StreamHandle): void {
-    const request = new this.b.ShutdownWrap();
+    const request = new this.node.ShutdownWrap();
     request.handle = to;
     request.oncomplete = onShutdown;
     request.relay = this;
